@@ -1,0 +1,61 @@
+"""The navigation and landing page for each role. Built from the permission
+predicates, so templates never test roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from referrals import permissions as perms
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+def navigation_for(user) -> list[NavItem]:
+    items: list[NavItem] = []
+    if perms.is_triager(user):
+        items += [
+            NavItem("Triage", "referrals:triage"),
+            NavItem("Extension requests", "referrals:extension_requests"),
+            NavItem("Audit log", "referrals:audit_log"),
+        ]
+    if perms.can_make_referral(user):
+        items += [
+            NavItem("My referrals", "referrals:mine"),
+            NavItem("New referral", "referrals:create"),
+        ]
+    if perms.can_make_group_referral(user):
+        items.append(NavItem("Group referral", "referrals:create_group"))
+    if perms.is_coordinator(user):
+        items.append(NavItem("Allocation", "therapists:allocation_queue"))
+    if perms.is_therapist(user):
+        items.append(NavItem("My cases", "therapists:my_cases"))
+    if perms.can_see_reports(user):
+        items.append(NavItem("Monitoring", "reporting:dashboard"))
+    if user.own_referrals.exclude(state="draft").exists():
+        items.append(NavItem("My support", "referrals:own"))
+    return items
+
+
+def landing_url_name(user) -> str:
+    """Where someone lands after signing in: the first thing their role does."""
+    if perms.is_triager(user):
+        return "referrals:triage"
+    if perms.is_coordinator(user):
+        return "therapists:allocation_queue"
+    if perms.is_therapist(user):
+        return "therapists:my_cases"
+    if perms.is_line_manager(user):
+        return "referrals:mine"
+    if perms.is_service_lead(user):
+        return "reporting:dashboard"
+    return "referrals:own"

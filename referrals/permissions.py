@@ -1,0 +1,141 @@
+"""Who may do what: the one home for it (STYLE.md). The same predicates feed the
+``@transition(permission=...)`` on the model, the services (``require``) and the
+templates (``referral_actions``); templates never test roles themselves.
+
+Predicates take ``(referral, user)`` in that order, as django-fsm calls them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+
+from referrals.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
+
+if TYPE_CHECKING:
+    from referrals.models import Referral, User
+
+
+def _active(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def is_triager(user) -> bool:
+    return _active(user) and bool(user.roles & TRIAGE_ROLES)
+
+
+def is_line_manager(user) -> bool:
+    return _active(user) and Role.LINE_MANAGER in user.roles
+
+
+def is_coordinator(user) -> bool:
+    return _active(user) and Role.COORDINATOR in user.roles
+
+
+def is_therapist(user) -> bool:
+    return _active(user) and Role.THERAPIST in user.roles
+
+
+def is_service_lead(user) -> bool:
+    return _active(user) and Role.SERVICE_LEAD in user.roles
+
+
+def can_make_referral(user) -> bool:
+    return is_line_manager(user)
+
+
+def can_make_group_referral(user) -> bool:
+    return _active(user) and bool(user.roles & GROUP_REFERRER_ROLES)
+
+
+def can_see_reports(user) -> bool:
+    """Aggregate, anonymised figures only: service leads and the PSW/SMPE."""
+    return is_service_lead(user) or is_triager(user)
+
+
+def can_see_audit_log(user) -> bool:
+    return is_triager(user)
+
+
+def is_referrer(referral: Referral, user: User) -> bool:
+    return _active(user) and referral.created_by_id == user.pk
+
+
+def can_edit_draft(referral: Referral, user: User) -> bool:
+    return is_referrer(referral, user)
+
+
+def can_submit(referral: Referral, user: User) -> bool:
+    return is_referrer(referral, user) and (
+        is_line_manager(user) or (referral.is_group and can_make_group_referral(user))
+    )
+
+
+def can_answer_information_request(referral: Referral, user: User) -> bool:
+    return is_referrer(referral, user) or (_active(user) and referral.line_manager_id == user.pk)
+
+
+def can_triage(referral: Referral, user: User) -> bool:
+    return is_triager(user)
+
+
+def can_decide_extension(referral: Referral, user: User) -> bool:
+    return is_triager(user)
+
+
+def can_allocate(referral: Referral, user: User) -> bool:
+    """The provider's coordinator, for referrals sent to that provider."""
+    if not is_coordinator(user) or referral.provider_id is None:
+        return False
+    return referral.provider.coordinators.filter(pk=user.pk).exists()
+
+
+def is_allocated_therapist(referral: Referral, user: User) -> bool:
+    return (
+        is_therapist(user)
+        and referral.therapist_id is not None
+        and referral.therapist.user_id == user.pk
+    )
+
+
+def can_act_as_therapist(referral: Referral, user: User) -> bool:
+    return is_allocated_therapist(referral, user)
+
+
+def is_staff_member(referral: Referral, user: User) -> bool:
+    return _active(user) and referral.staff_user_id == user.pk
+
+
+def can_withdraw(referral: Referral, user: User) -> bool:
+    """SERVICE.md step 12: "the staff member may decline or stop support at any point".
+    Their manager, their therapist or triage may record it for them."""
+    return (
+        is_staff_member(referral, user)
+        or can_answer_information_request(referral, user)
+        or is_allocated_therapist(referral, user)
+        or is_triager(user)
+    )
+
+
+def can_see_session_notes(referral: Referral, user: User) -> bool:
+    """Session notes are the allocated therapist's alone (SERVICE.md "Data")."""
+    return is_allocated_therapist(referral, user)
+
+
+def can_see_event_details(referral: Referral, user: User) -> bool:
+    """The event as the manager described it: not for the provider's coordinator, who
+    sees only what a therapist needs to make contact."""
+    return (
+        is_referrer(referral, user)
+        or can_answer_information_request(referral, user)
+        or is_triager(user)
+        or is_allocated_therapist(referral, user)
+    )
+
+
+def require(user, predicate, referral: Referral | None = None) -> None:
+    """Raise PermissionDenied unless ``predicate`` allows ``user`` (on ``referral``)."""
+    allowed = predicate(user) if referral is None else predicate(referral, user)
+    if not allowed:
+        raise PermissionDenied

@@ -1,0 +1,35 @@
+"""Reads. ``referrals_visible_to`` is the only way a view fetches referrals."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+
+from referrals.audit import record_access
+from referrals.models import AuditEvent, Referral
+
+
+def referrals_visible_to(user):
+    return Referral.objects.visible_to(user)
+
+
+def get_referral_for_user(
+    request: HttpRequest, referral_id: int, *, queryset=None, audit=True
+) -> Referral:
+    """Fetch one referral the user may see, and record the read. Someone else's
+    referral is a 404 (never a 403, which would say it exists), and is audited as
+    a refused access."""
+    qs = queryset if queryset is not None else referrals_visible_to(request.user)
+    try:
+        referral = qs.select_related(
+            "incident", "incident__team", "provider", "therapist__user"
+        ).get(pk=referral_id)
+    except Referral.DoesNotExist:
+        record_access(
+            request, action=AuditEvent.Action.DENIED, object_type="referral", object_id=referral_id
+        )
+        raise Http404("No referral here") from None
+    if audit:
+        record_access(
+            request, action=AuditEvent.Action.VIEW, object_type="referral", object_id=referral.pk
+        )
+    return referral

@@ -1,0 +1,49 @@
+"""The anonymised closure summary (SERVICE.md step 11).
+
+"A brief summary goes to the line manager: general comments only, no personal
+information or session content; a recommendation of wellbeing service or GP is
+shared only in general terms. The staff member receives a copy of the same summary."
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.template.loader import render_to_string
+
+from referrals.models import Referral
+
+
+def summary_text(referral: Referral) -> str:
+    """The exact text the line manager and the staff member receive."""
+    summary = referral.closure_summary
+    pathways = [p.general_wording for p in summary.exit_pathways.all()]
+    return render_to_string(
+        "referrals/closure_summary.txt",
+        {"referral": referral, "comments": summary.comments.strip(), "pathways": pathways},
+    ).strip()
+
+
+def personal_detail_warnings(referral: Referral, comments: str) -> list[str]:
+    """Warn the therapist before sending when the comments hold the staff member's name,
+    e-mail or telephone, or words from the incident's description."""
+    text = comments.lower()
+    warnings = []
+    name_parts = [p for p in re.split(r"\W+", referral.staff_name.lower()) if len(p) > 2]
+    if any(re.search(rf"\b{re.escape(p)}\b", text) for p in name_parts):
+        warnings.append("The comments mention the staff member's name.")
+    if referral.staff_email and referral.staff_email.lower() in text:
+        warnings.append("The comments contain the staff member's e-mail address.")
+    digits = re.sub(r"\D", "", referral.staff_phone)
+    if len(digits) >= 6 and digits in re.sub(r"\D", "", comments):
+        warnings.append("The comments contain the staff member's telephone number.")
+    details = f"{referral.event_details} {referral.incident.description}".lower()
+    words = set(re.findall(r"[a-z]{6,}", details))
+    echoed = sorted(w for w in words if re.search(rf"\b{w}\b", text))
+    if len(echoed) >= 3:
+        warnings.append(
+            "The comments repeat words from the description of the incident ("
+            + ", ".join(echoed[:5])
+            + "). The summary should stay general."
+        )
+    return warnings

@@ -1,0 +1,14 @@
+"""Referral URLs. Each view module owns its own ``urlpatterns``; this file only joins
+them, so work on one part of the service never collides with another."""
+
+from referrals.views import audit, common, intake, support, triage
+
+app_name = "referrals"
+
+urlpatterns = [
+    *common.urlpatterns,
+    *intake.urlpatterns,
+    *triage.urlpatterns,
+    *support.urlpatterns,
+    *audit.urlpatterns,
+]

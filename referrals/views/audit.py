@@ -1,0 +1,19 @@
+"""The audit log, for the PSW and SMPE (SERVICE.md "Who uses it")."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+
+from referrals import permissions as perms
+from referrals.models import AuditEvent
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    perms.require(request.user, perms.can_see_audit_log)
+    events = AuditEvent.objects.select_related("user")[:200]
+    return render(request, "referrals/audit_log.html", {"events": events})
+
+
+urlpatterns = [path("audit/", audit_log, name="audit_log")]

@@ -1,0 +1,5 @@
+from reporting.views import dashboard
+
+app_name = "reporting"
+
+urlpatterns = [*dashboard.urlpatterns]

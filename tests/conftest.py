@@ -1,0 +1,161 @@
+"""Persona users per role, an outsider for every role, and the service guards.
+
+Tests that need PostgreSQL, Redis or Chromium skip locally when those are absent,
+but under CI=true a missing service is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+
+from referrals.roles import Role
+from tests.factories import ProviderFactory, TeamFactory, TherapistFactory, UserFactory
+from tests.flow import Flow
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def need(condition: bool, what: str) -> None:
+    """Skip (locally) or fail (in CI) when a real service is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true but is not available", pytrace=False)
+    pytest.skip(f"{what} not available on this machine")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def requires_postgres(django_db_blocker):
+    from django.db import connection
+
+    need(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    need(_port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379), f"Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def chromium_path():
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    need(os.path.exists(path), "Debian's chromium")
+    return path
+
+
+# --- personas --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Child Protection North")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Youth Justice")
+
+
+@pytest.fixture
+def provider(db):
+    return ProviderFactory(name="Reed")
+
+
+@pytest.fixture
+def other_provider(db):
+    return ProviderFactory(name="Other Provider")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="amara", first_name="Amara", roles=[Role.LINE_MANAGER])
+
+
+@pytest.fixture
+def other_manager(db):
+    return UserFactory(username="ben", first_name="Ben", roles=[Role.LINE_MANAGER])
+
+
+@pytest.fixture
+def psw(db):
+    return UserFactory(username="priya", first_name="Priya", roles=[Role.PSW])
+
+
+@pytest.fixture
+def smpe(db):
+    return UserFactory(username="samuel", first_name="Samuel", roles=[Role.SMPE])
+
+
+@pytest.fixture
+def coordinator(db, provider):
+    user = UserFactory(username="chris", first_name="Chris", roles=[Role.COORDINATOR])
+    provider.coordinators.add(user)
+    return user
+
+
+@pytest.fixture
+def other_coordinator(db, other_provider):
+    user = UserFactory(username="casey", first_name="Casey", roles=[Role.COORDINATOR])
+    other_provider.coordinators.add(user)
+    return user
+
+
+@pytest.fixture
+def therapist(db, provider):
+    return TherapistFactory(
+        user=UserFactory(username="tess", first_name="Tess", roles=[Role.THERAPIST]),
+        provider=provider,
+    )
+
+
+@pytest.fixture
+def other_therapist(db, provider):
+    return TherapistFactory(
+        user=UserFactory(username="omar", first_name="Omar", roles=[Role.THERAPIST]),
+        provider=provider,
+    )
+
+
+@pytest.fixture
+def service_lead(db):
+    return UserFactory(username="helen", first_name="Helen", roles=[Role.SERVICE_LEAD])
+
+
+@pytest.fixture
+def staff_member(db):
+    return UserFactory(username="robin", first_name="Robin", email="robin@example.org")
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, no role, named on nothing."""
+    return UserFactory(username="charlie", first_name="Charlie")
+
+
+@pytest.fixture
+def flow(manager, psw, coordinator, therapist, provider, team):
+    return Flow(
+        manager=manager,
+        psw=psw,
+        coordinator=coordinator,
+        therapist=therapist,
+        provider=provider,
+        team=team,
+    )

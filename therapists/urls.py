@@ -1,0 +1,5 @@
+from therapists.views import allocation, cases
+
+app_name = "therapists"
+
+urlpatterns = [*allocation.urlpatterns, *cases.urlpatterns]
