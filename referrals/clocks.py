@@ -105,8 +105,13 @@ def _next_working_day(d: date) -> date:
 # --- Local wall-clock helpers -------------------------------------------------------
 
 
+# England and Wales bank holidays are London's: the working-day clock always runs on
+# Europe/London wall time, whatever TIME_ZONE the display uses.
+WORKING_TIME_ZONE = ZoneInfo("Europe/London")
+
+
 def _local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    return WORKING_TIME_ZONE
 
 
 def _require_aware(name: str, value: datetime) -> None:

@@ -1,0 +1,21 @@
+"""Template helpers for CIRS pages. Display only: no role checks, no queries."""
+
+from django import template
+
+from referrals import clocks
+
+register = template.Library()
+
+
+@register.inclusion_tag("referrals/partials/clock_badge.html")
+def clock_badge(reading):
+    """A badge for one ``sla.ClockReading``: on track, near or past its limit."""
+    return {"reading": reading}
+
+
+@register.filter
+def working_days_age(started_at):
+    """Whole working days since ``started_at`` (e.g. a referral's age in the queue)."""
+    if started_at is None:
+        return ""
+    return clocks.working_days_age(started_at)
