@@ -1,0 +1,62 @@
+# CIRS: `make run` sets everything up and runs the app; `make test` runs the checks and tests.
+# Both work on a fresh Debian machine with Python 3.11 (system packages are installed
+# when you are root; otherwise the command that is needed is printed).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8000
+# WeasyPrint needs Pango and HarfBuzz; the browser tests need Debian's chromium.
+APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+APT_TEST_PACKAGES := chromium graphviz
+
+.PHONY: run test setup setup-dev system-packages system-test-packages lint migrate-check diagram bench clean
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	PORT=$(PORT) scripts/run-dev.sh
+
+test: setup-dev system-test-packages
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=check-deploy-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
+		ALLOWED_HOSTS=cirs.example.org $(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) -m pytest
+
+setup: system-packages $(VENV)/.installed
+
+setup-dev: system-packages $(VENV)/.installed-dev
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+system-packages:
+	@scripts/apt-ensure.sh $(APT_PACKAGES)
+
+system-test-packages:
+	@scripts/apt-ensure.sh $(APT_TEST_PACKAGES)
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+diagram: setup-dev
+	$(PY) manage.py graph_transitions referrals.Referral -o docs/referral-lifecycle.svg
+
+bench: setup-dev
+	$(PY) benchmarks/report_pdf.py
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,48 @@
+"""docker-compose.yml describes the production shape, even with no Docker engine here."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_every_service_with_health_checks():
+    services = _compose()["services"]
+
+    assert set(services) == {"web", "worker", "beat", "db", "redis"}
+    for name in ("web", "worker", "db", "redis"):
+        assert "healthcheck" in services[name], name
+    assert "gunicorn" in services["web"]["command"]
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+
+
+def test_app_services_wait_for_healthy_database_and_redis():
+    services = _compose()["services"]
+
+    for name in ("web", "worker", "beat"):
+        depends = services[name]["depends_on"]
+        assert depends["db"]["condition"] == "service_healthy"
+        assert depends["redis"]["condition"] == "service_healthy"
+        assert services[name]["environment"]["DJANGO_SETTINGS_MODULE"] == "config.settings.prod"
+
+
+def test_database_has_a_volume_and_redis_never_evicts():
+    compose = _compose()
+
+    assert "db-data:/var/lib/postgresql/data" in compose["services"]["db"]["volumes"]
+    assert "db-data" in compose["volumes"]
+    assert "--maxmemory-policy noeviction" in compose["services"]["redis"]["command"]
+
+
+def test_static_files_are_served_by_whitenoise():
+    from django.conf import settings
+
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "collectstatic" in dockerfile
