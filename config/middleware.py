@@ -8,7 +8,8 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
+from django.utils.http import urlencode
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
@@ -33,23 +34,41 @@ class RequestIdMiddleware:
 
 
 class SessionTimeoutMiddleware:
-    """30 minutes idle is Django's cookie age refreshed on every request; this adds the
-    12-hour absolute limit, which holds even while someone is active."""
+    """30 minutes idle and 12 hours absolute (ASVS 3.3.2).
 
-    KEY = "cirs_session_started"
+    Idle is Django's session expiry, refreshed on every request
+    (``SESSION_SAVE_EVERY_REQUEST``); the last-seen stamp here enforces it again for any
+    session backend. The absolute limit holds even while someone is active."""
+
+    STARTED = "cirs_session_started"
+    LAST_SEEN = "cirs_session_last_seen"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
+    @classmethod
+    def start(cls, session) -> None:
+        """Called at sign-in, so the absolute clock starts with the session itself."""
+        now = time.time()
+        session[cls.STARTED] = now
+        session[cls.LAST_SEEN] = now
+
     def __call__(self, request):
         if request.user.is_authenticated:
             now = time.time()
-            started = request.session.get(self.KEY)
+            started = request.session.get(self.STARTED)
+            last_seen = request.session.get(self.LAST_SEEN, started)
             if started is None:
-                request.session[self.KEY] = now
-            elif now - started > settings.SESSION_ABSOLUTE_SECONDS:
+                self.start(request.session)
+            elif (
+                now - started > settings.SESSION_ABSOLUTE_SECONDS
+                or now - last_seen > settings.SESSION_COOKIE_AGE
+            ):
                 logout(request)
-                return redirect(f"{settings.LOGIN_URL_PATH}?next={request.path}&expired=1")
+                query = urlencode({"next": request.get_full_path(), "expired": 1})
+                return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
+            else:
+                request.session[self.LAST_SEEN] = now
         return self.get_response(request)
 
 

@@ -283,6 +283,10 @@ class Referral(ConcurrentTransitionMixin, models.Model):
         referral, not in the future, and not before the service's go-live date."""
         from referrals.eligibility import incident_date_errors
 
+        if today is None and self.first_submitted_at:
+            # The referral was made when first submitted; a later answer to a
+            # question from triage does not make it late.
+            today = timezone.localdate(self.first_submitted_at)
         errors: dict[str, str] = {}
         errors.update(incident_date_errors(self.incident.occurred_on, today=today))
         if not self.is_group:
@@ -522,7 +526,9 @@ class Referral(ConcurrentTransitionMixin, models.Model):
 
     @transition(
         field=state,
-        source=State.ACTIVE,
+        # A first meeting the staff member missed is recorded too; it is not held,
+        # so the referral stays allocated and the first-meeting clock keeps running.
+        source=[State.ALLOCATED, State.ACTIVE],
         target=None,
         permission=perms.can_act_as_therapist,
     )

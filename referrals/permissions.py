@@ -123,6 +123,12 @@ def can_see_session_notes(referral: Referral, user: User) -> bool:
     return is_allocated_therapist(referral, user)
 
 
+def can_see_session_activity(referral: Referral, user: User) -> bool:
+    """When each session, review or key date happened, and the notes on the timeline:
+    the allocated therapist and triage. Everyone else sees counts at most."""
+    return is_allocated_therapist(referral, user) or is_triager(user)
+
+
 def can_see_event_details(referral: Referral, user: User) -> bool:
     """The event as the manager described it: not for the provider's coordinator, who
     sees only what a therapist needs to make contact."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, TransitionNotAllowed, has_transition_perm
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from referrals import notifications
 from referrals.models import (
@@ -33,6 +34,7 @@ from referrals.models import (
 )
 from referrals.permissions import (
     can_answer_information_request,
+    can_decide_extension,
     can_make_group_referral,
     can_make_referral,
     require,
@@ -66,8 +68,10 @@ class RuleRefused(Exception):
 def _lock(referral_id: int, *, expected_version: int | None = None) -> Referral:
     """Fetch and lock the row for the rest of the transaction. Concurrent callers
     queue here; the second then sees the first one's result, not a stale copy."""
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+    # joins to provider and therapist; only the referral row needs the lock.
     referral = (
-        Referral.objects.select_for_update()
+        Referral.objects.select_for_update(of=("self",))
         .select_related("provider", "therapist", "incident")
         .get(pk=referral_id)
     )
@@ -78,9 +82,19 @@ def _lock(referral_id: int, *, expected_version: int | None = None) -> Referral:
 
 def _transition(referral: Referral, method_name: str, by, **kwargs) -> None:
     """Check the role (django-fsm does not enforce ``permission=`` itself), then run
-    the transition; an illegal one raises TransitionNotAllowed."""
+    the transition; an illegal one raises TransitionNotAllowed.
+
+    The role is checked first and on its own: someone who may never do this gets
+    PermissionDenied whatever the state, while the right person acting on a referral
+    that has since moved on (or whose rule is not met) gets TransitionNotAllowed,
+    which views show as "just updated by someone else" (409), not as a 403.
+    ``has_transition_perm`` would fold all three into one False.
+    """
     method = getattr(referral, method_name)
-    if not has_transition_perm(method, by):
+    meta = method._django_fsm
+    # Every source state of one transition shares its permission= predicate.
+    rule = meta.get_transition(referral.state) or next(iter(meta.transitions.values()))
+    if not rule.has_perm(referral, by):
         raise PermissionDenied
     method(**kwargs)
 
@@ -223,7 +237,11 @@ def save_referral_draft(
 
 
 def _eligibility_or_refuse(referral: Referral, now: datetime) -> None:
-    errors = referral.eligibility_errors(today=timezone.localdate(now))
+    # "No more than 3 months before the referral": the referral is made when it is
+    # first submitted, so answering a question later never makes it too late.
+    errors = referral.eligibility_errors(
+        today=timezone.localdate(referral.first_submitted_at or now)
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -563,11 +581,27 @@ def record_therapy_session(
         therapist_notes=notes,
         recorded_by=by,
     )
-    if attended and referral.counted_sessions() == 3 and referral.third_session_at is None:
-        # The review clock starts at the 3rd session.
-        Referral.objects.filter(pk=referral.pk).update(third_session_at=held_at)
-        referral.third_session_at = held_at
+    if attended and referral.third_session_at is None:
+        _start_review_clock(referral)
     return session
+
+
+def _start_review_clock(referral: Referral) -> None:
+    """SERVICE.md clocks: "review recorded after 3rd session". The clock starts when
+    the 3rd counted session was held (in date order, whatever order they were typed
+    in); missed, cancelled and group sessions do not count."""
+    nth = settings.CIRS_SESSIONS_BEFORE_REVIEW
+    held = list(
+        referral.therapy_sessions.filter(
+            kind=TherapySession.Kind.INDIVIDUAL,
+            attendance=TherapySession.Attendance.ATTENDED,
+        )
+        .order_by("held_at")
+        .values_list("held_at", flat=True)[nth - 1 : nth]
+    )
+    if held:
+        Referral.objects.filter(pk=referral.pk).update(third_session_at=held[0])
+        referral.third_session_at = held[0]
 
 
 @transaction.atomic
@@ -659,6 +693,7 @@ def decide_extension_request(
 ) -> ExtensionRequest:
     """PSW/SMPE approve or refuse; the therapist is told."""
     request = ExtensionRequest.objects.select_for_update().get(pk=request_id)
+    require(by, can_decide_extension, request.referral)
     if request.status != ExtensionRequest.Status.PENDING:
         raise ReferralChanged
     if not approve and not (note or "").strip():
@@ -769,6 +804,13 @@ def withdraw_referral(
         expected_version=expected_version,
         reason=(reason or "").strip(),
         at=timezone.now(),
+    )
+    # A request still waiting can never be decided now: take it out of the PSW/SMPE's
+    # queue rather than leave it pending for ever.
+    referral.extension_requests.filter(status=ExtensionRequest.Status.PENDING).update(
+        status=ExtensionRequest.Status.REFUSED,
+        decided_at=referral.withdrawn_at,
+        decision_note="Support was withdrawn before a decision was needed.",
     )
     notifications.referral_withdrawn(referral, by=by)
     return referral

@@ -16,11 +16,13 @@ pids+=($!)
 $PY manage.py runserver "127.0.0.1:${PORT}" &
 pids+=($!)
 
+sleep 3
+$PY manage.py seed_demo | sed -n '2,$p'
 cat <<MSG
 
   CIRS is running at http://127.0.0.1:${PORT}/
   Web server, Celery worker and Celery beat are up (Ctrl-C stops them all).
-  Sign in with any demo login printed above (password: cirs-demo-2026).
+  Sign in with any demo login above (password: cirs-demo-2026).
   E-mails are printed here, in this console.
 
 MSG

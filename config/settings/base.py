@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -30,6 +31,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "referrals",
     "therapists",
@@ -44,7 +48,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
+    # After the time-outs, so an expired session goes to sign-in, not to the code step.
+    "referrals.mfa.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -118,6 +125,12 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 403
+
+# Second step (TOTP) for password sign-in: "all", "none" or a comma list of Role values
+# (referrals/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.
+CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["none"])
+OTP_TOTP_ISSUER = "CIRS"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
@@ -163,6 +176,8 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# Only read by the file-based backend (the real-worker test and local demos).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CIRS <cirs-noreply@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -195,10 +210,23 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_SWEEP_MINUTES = env_int("CIRS_SWEEP_MINUTES", 5)
 CELERY_BEAT_SCHEDULE = {
-    # Chase every SLA clock that is near its target or past its limit (SERVICE.md "Clocks").
+    # Chase every SLA clock that is near its target or past its limit (SERVICE.md "Clocks"),
+    # and remind therapists of key dates; chases found at night wait in the outbox.
     "sweep-clocks": {"task": "referrals.tasks.sweep_clocks", "schedule": CELERY_SWEEP_MINUTES * 60},
     # Send any e-mail still waiting in the outbox; a failed send is retried from here too.
     "flush-outbox": {"task": "referrals.tasks.flush_outbox", "schedule": 60},
+    # Monday morning: PSW and SMPE see everything near or past its limit; each provider
+    # coordinator sees their provider's cases.
+    "weekly-digest": {
+        "task": "referrals.tasks.send_weekly_digest",
+        "schedule": crontab(minute=0, hour=env_int("CIRS_WORKING_HOURS_START", 8), day_of_week="mon"),
+    },
+    # Nightly: erase personal fields of referrals closed longer ago than the retention period
+    # (SERVICE.md "Data"), keeping the anonymous figures.
+    "erase-expired-personal-data": {
+        "task": "referrals.tasks.erase_expired_personal_data",
+        "schedule": crontab(minute=30, hour=2),
+    },
 }
 
 # --- The service's own configuration (SERVICE.md: "every clock ... is configuration") ---
@@ -216,6 +244,10 @@ CIRS_CLOCKS = {
 CIRS_CLOCK_NEAR_FRACTION = 0.25
 CIRS_KEY_DATE_REMINDER_DAYS = env_int("CIRS_KEY_DATE_REMINDER_DAYS", 7)
 CIRS_WORKING_HOURS = (env_int("CIRS_WORKING_HOURS_START", 8), env_int("CIRS_WORKING_HOURS_END", 18))
+# Hold chases and reminders found outside working hours until the next working morning.
+CIRS_HOLD_CHASES_OUT_OF_HOURS = env_bool("CIRS_HOLD_CHASES_OUT_OF_HOURS", True)
+# First meeting: the PSW is chased this many working days after the limit has passed.
+CIRS_FIRST_MEETING_PSW_AFTER_LIMIT_DAYS = env_int("CIRS_FIRST_MEETING_PSW_AFTER_LIMIT_DAYS", 1)
 CIRS_SESSIONS_BEFORE_REVIEW = 3
 CIRS_MAX_SESSIONS = 6
 CIRS_MAX_EXCEPTIONAL_SESSIONS = 1

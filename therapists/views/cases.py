@@ -1,22 +1,630 @@
-"""The therapist's workspace: "My cases"."""
+"""The therapist's workspace (SERVICE.md steps 6-11): "My cases", and one page per case
+for the first meeting, manager contact, sessions, review, extension, key dates, group
+sessions and closure.
 
+Every case is fetched with ``get_referral_for_user`` (someone else's case is a 404)
+and then checked with ``permissions.can_act_as_therapist`` (a visible case this
+person may not work on is a 403). Every change goes through ``referrals.services``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from referrals import permissions as perms
-from referrals.models import Referral
-from referrals.selectors import referrals_visible_to
+from referrals import services, sla
+from referrals.audit import record_access
+from referrals.models import AuditEvent, ClosureSummary, KeyDate, Referral
+from referrals.selectors import get_referral_for_user
+from referrals.summaries import personal_detail_warnings, summary_text
+from therapists import forms as case_forms
+from therapists.selectors import (
+    cases_for_therapist,
+    key_date_reading,
+    next_due_for,
+    session_allowance,
+    upcoming_key_dates,
+)
+
+KEY_DATE_STATES = (Referral.State.ALLOCATED, Referral.State.ACTIVE, Referral.State.EXTENSION_REQUESTED)
 
 
 @login_required
 def my_cases(request: HttpRequest) -> HttpResponse:
+    """SERVICE.md "Who uses it": the therapist sees "only cases allocated to them",
+    each with the next thing due and its deadline."""
     perms.require(request.user, perms.is_therapist)
-    cases = referrals_visible_to(request.user).filter(
-        therapist__user=request.user, state__in=Referral.SUPPORT_STATES
+    now = timezone.now()
+    rows = [(case, next_due_for(case, now=now)) for case in cases_for_therapist(request.user)]
+    return render(request, "therapists/my_cases.html", {"rows": rows})
+
+
+# --- the case page ---------------------------------------------------------------------
+
+
+def _case_for_therapist(request: HttpRequest, referral_id: int, *, audit: bool = True) -> Referral:
+    referral = get_referral_for_user(request, referral_id, audit=audit)
+    perms.require(request.user, perms.can_act_as_therapist, referral)
+    return referral
+
+
+def _case_url(referral: Referral, anchor: str = "") -> str:
+    url = reverse("therapists:case", args=[referral.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _closure_initial(referral: Referral) -> dict:
+    summary = ClosureSummary.objects.filter(referral=referral).first()
+    if summary is None:
+        return {}
+    return {"comments": summary.comments, "exit_pathways": list(summary.exit_pathways.all())}
+
+
+def _workspace(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    bound: dict[str, case_forms.CaseForm] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The case page, with any form that was just posted shown again as typed."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    state = referral.state
+    State = Referral.State
+    version = {"version": referral.version}
+    forms = {
+        "plan": case_forms.PlanFirstMeetingForm(initial=version),
+        "first": case_forms.FirstMeetingForm(initial=version),
+        "contact": case_forms.ManagerContactForm(initial=version),
+        "session": case_forms.TherapySessionForm(initial=version),
+        "group": case_forms.GroupSessionForm(initial=version),
+        "review": case_forms.ReviewForm(initial=version),
+        "exceptional": case_forms.ExceptionalSessionForm(initial=version),
+        "key_date": case_forms.KeyDateForm(initial=version),
+        "closure": case_forms.ClosureSummaryForm(initial={**version, **_closure_initial(referral)}),
+    }
+    forms.update(bound or {})
+    is_active = state == State.ACTIVE
+    individual = not referral.is_group
+    context = {
+        "referral": referral,
+        "forms": forms,
+        "clocks": sla.referral_clocks(referral, now=now),
+        "next_due": next_due_for(referral, now=now),
+        "sessions": referral.therapy_sessions.all(),
+        "allowance": session_allowance(referral),
+        "cap_message": referral.session_cap_refusal() if is_active and individual else None,
+        "reviews": referral.reviews.all(),
+        "extension_requests": referral.extension_requests.select_related("decided_by"),
+        "upcoming_key_dates": [
+            key_date_reading(k, today=today) for k in upcoming_key_dates(referral, today=today)
+        ],
+        "past_key_dates": [k for k in referral.key_dates.all() if k.date < today],
+        "summary": ClosureSummary.objects.filter(referral=referral).first(),
+        # What this person may do here now (templates never test roles or rules).
+        "show_notes": perms.can_see_session_notes(referral, request.user),
+        "may_plan_first_meeting": individual and state == State.ALLOCATED,
+        "may_record_first_meeting": individual and state == State.ALLOCATED,
+        "may_record_manager_contact": state in Referral.SUPPORT_STATES
+        and referral.manager_contacted_at is None,
+        "may_record_session": individual and is_active,
+        "waiting_for_decision": state == State.EXTENSION_REQUESTED,
+        "may_record_review": individual and is_active and referral.review_is_due(),
+        "may_request_exceptional": individual
+        and is_active
+        and referral.may_request_exceptional_session(),
+        "may_change_key_dates": state in KEY_DATE_STATES,
+        "may_record_group_session": referral.is_group
+        and state in (State.ALLOCATED, State.ACTIVE),
+        "may_close": is_active,
+        "may_withdraw": state in Referral.WITHDRAWABLE_STATES
+        and perms.can_withdraw(referral, request.user),
+    }
+    return render(request, "therapists/case.html", context, status=status)
+
+
+@login_required
+def case(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _workspace(request, _case_for_therapist(request, referral_id))
+
+
+def _act(
+    request: HttpRequest,
+    referral_id: int,
+    *,
+    key: str,
+    form_class: type[case_forms.CaseForm],
+    action: Callable[[Referral, dict], object],
+    done: str,
+    anchor: str,
+) -> HttpResponse:
+    """Post one form on the case page: do it and go back to the page, or show the page
+    again with the form as typed and what needs changing (409 for a conflict)."""
+    referral = _case_for_therapist(request, referral_id)
+    form = form_class(request.POST)
+    status = case_forms.run_service(
+        form, lambda data: action(referral, data), current_version=referral.version
     )
-    return render(request, "therapists/my_cases.html", {"cases": cases})
+    if status is None:
+        messages.success(request, done)
+        return redirect(_case_url(referral, anchor))
+    if status == case_forms.CONFLICT:
+        referral = _case_for_therapist(request, referral_id, audit=False)
+        case_forms.refresh_version(form, referral.version)
+    return _workspace(request, referral, bound={key: form}, status=status)
 
 
-urlpatterns = [path("cases/", my_cases, name="my_cases")]
+@login_required
+@require_POST
+def plan_first_meeting(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="plan",
+        form_class=case_forms.PlanFirstMeetingForm,
+        action=lambda referral, data: services.plan_first_meeting(
+            referral_id=referral.pk,
+            by=request.user,
+            planned_at=data["planned_at"],
+            expected_version=data["version"],
+        ),
+        done="The planned first meeting is saved.",
+        anchor="first-meeting",
+    )
+
+
+@login_required
+@require_POST
+def record_first_meeting(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="first",
+        form_class=case_forms.FirstMeetingForm,
+        action=lambda referral, data: services.record_first_meeting(
+            referral_id=referral.pk,
+            by=request.user,
+            held_at=data["held_at"],
+            mode=data["mode"],
+            notes=data["notes"],
+            expected_version=data["version"],
+        ),
+        done="The first meeting is recorded. Thank you.",
+        anchor="first-meeting",
+    )
+
+
+@login_required
+@require_POST
+def record_manager_contact(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="contact",
+        form_class=case_forms.ManagerContactForm,
+        action=lambda referral, data: services.record_manager_contact(
+            referral_id=referral.pk,
+            by=request.user,
+            contacted_at=data["contacted_at"],
+            expected_version=data["version"],
+        ),
+        done="The contact with the line manager is recorded.",
+        anchor="manager-contact",
+    )
+
+
+def _waiting_refusal(referral: Referral) -> None:
+    if referral.state == Referral.State.EXTENSION_REQUESTED:
+        raise services.RuleRefused(
+            "A request for more sessions is waiting for a decision from the Principal "
+            "Social Worker or Service Manager. Sessions can be recorded again once it is "
+            "decided; you will be told."
+        )
+
+
+def _record_session(referral: Referral, data: dict, *, by) -> None:
+    _waiting_refusal(referral)
+    services.record_therapy_session(
+        referral_id=referral.pk,
+        by=by,
+        held_at=data["held_at"],
+        mode=data["mode"],
+        attendance=data["attendance"],
+        cancellation_reason=data["cancellation_reason"],
+        notes=data["notes"],
+        expected_version=data["version"],
+    )
+
+
+@login_required
+@require_POST
+def record_session(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="session",
+        form_class=case_forms.TherapySessionForm,
+        action=lambda referral, data: _record_session(referral, data, by=request.user),
+        done="The session is recorded.",
+        anchor="sessions",
+    )
+
+
+@login_required
+@require_POST
+def record_group_session(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="group",
+        form_class=case_forms.GroupSessionForm,
+        action=lambda referral, data: services.record_group_session(
+            referral_id=referral.pk,
+            by=request.user,
+            held_at=data["held_at"],
+            attendees=data["attendees"],
+            mode=data["mode"],
+            duration_minutes=data["duration_minutes"],
+            expected_version=data["version"],
+        ),
+        done="The group session is recorded.",
+        anchor="group-sessions",
+    )
+
+
+@login_required
+@require_POST
+def record_review(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="review",
+        form_class=case_forms.ReviewForm,
+        action=lambda referral, data: services.record_review(
+            referral_id=referral.pk,
+            by=request.user,
+            outcome=data["outcome"],
+            reason=data["reason"],
+            expected_version=data["version"],
+        ),
+        done="The review is recorded.",
+        anchor="review",
+    )
+
+
+@login_required
+@require_POST
+def request_exceptional_session(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="exceptional",
+        form_class=case_forms.ExceptionalSessionForm,
+        action=lambda referral, data: services.request_exceptional_session(
+            referral_id=referral.pk,
+            by=request.user,
+            reason=data["reason"],
+            expected_version=data["version"],
+        ),
+        done="Your request is with the Principal Social Worker and Service Manager. "
+        "You will be told of their decision.",
+        anchor="review",
+    )
+
+
+# --- key dates -------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def add_key_date(request: HttpRequest, referral_id: int) -> HttpResponse:
+    return _act(
+        request,
+        referral_id,
+        key="key_date",
+        form_class=case_forms.KeyDateForm,
+        action=lambda referral, data: services.save_key_date(
+            referral_id=referral.pk,
+            by=request.user,
+            kind=data["kind"],
+            date=data["date"],
+            label=data["label"],
+        ),
+        done="The key date is saved.",
+        anchor="key-dates",
+    )
+
+
+def _key_date(referral: Referral, key_date_id: int) -> KeyDate:
+    return get_object_or_404(referral.key_dates, pk=key_date_id)
+
+
+@login_required
+def edit_key_date(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
+    referral = _case_for_therapist(request, referral_id)
+    key_date = _key_date(referral, key_date_id)
+    status = 200
+    if request.method == "POST":
+        form = case_forms.KeyDateForm(request.POST)
+        status = case_forms.run_service(
+            form,
+            lambda data: services.save_key_date(
+                referral_id=referral.pk,
+                by=request.user,
+                kind=data["kind"],
+                date=data["date"],
+                label=data["label"],
+                key_date_id=key_date.pk,
+            ),
+            current_version=referral.version,
+        )
+        if status is None:
+            messages.success(request, "The key date is updated.")
+            return redirect(_case_url(referral, "key-dates"))
+        if status == case_forms.CONFLICT:
+            referral = _case_for_therapist(request, referral_id, audit=False)
+            case_forms.refresh_version(form, referral.version)
+    else:
+        form = case_forms.KeyDateForm(
+            initial={
+                "version": referral.version,
+                "kind": key_date.kind,
+                "date": key_date.date,
+                "label": key_date.label,
+            }
+        )
+    context = {
+        "referral": referral,
+        "key_date": key_date,
+        "form": form,
+        "may_change_key_dates": referral.state in KEY_DATE_STATES,
+    }
+    return render(request, "therapists/key_date_edit.html", context, status=status)
+
+
+@login_required
+@require_POST
+def remove_key_date(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
+    referral = _case_for_therapist(request, referral_id)
+    key_date = _key_date(referral, key_date_id)
+    form = case_forms.ConfirmForm(request.POST)
+    status = case_forms.run_service(
+        form,
+        lambda data: services.remove_key_date(
+            referral_id=referral.pk, by=request.user, key_date_id=key_date.pk
+        ),
+        current_version=referral.version,
+    )
+    if status is None:
+        messages.success(request, "The key date is removed.")
+        return redirect(_case_url(referral, "key-dates"))
+    for error in form.non_field_errors():
+        messages.error(request, error)
+    if status == case_forms.CONFLICT:
+        referral = _case_for_therapist(request, referral_id, audit=False)
+    return _workspace(request, referral, status=status)
+
+
+def _ics_text(value: str) -> str:
+    """RFC 5545 3.3.11: escape backslash, semicolon, comma and newlines."""
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+    )
+
+
+def _ics_fold(line: str) -> str:
+    """RFC 5545 3.1: lines longer than 75 octets are folded with CRLF + space."""
+    raw = line.encode("utf-8")
+    if len(raw) <= 75:
+        return line
+    parts, current = [], b""
+    for char in line:
+        encoded = char.encode("utf-8")
+        limit = 75 if not parts else 74
+        if len(current) + len(encoded) > limit:
+            parts.append(current.decode("utf-8"))
+            current = b""
+        current += encoded
+    parts.append(current.decode("utf-8"))
+    return "\r\n ".join(parts)
+
+
+def key_date_calendar(key_date: KeyDate, referral: Referral, *, host: str) -> str:
+    """An all-day VEVENT holding only the key date's type and the case reference."""
+    stamp = timezone.now().astimezone(UTC)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Critical Incident Response Service//CIRS//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:cirs-key-date-{key_date.pk}@{host}",
+        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
+        f"DTSTART;VALUE=DATE:{key_date.date:%Y%m%d}",
+        f"DTEND;VALUE=DATE:{key_date.date + timedelta(days=1):%Y%m%d}",
+        "SUMMARY:"
+        + _ics_text(f"{referral.reference}: key date ({key_date.get_kind_display()})"),
+        "TRANSP:TRANSPARENT",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
+
+
+@login_required
+def key_date_ics(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
+    """A calendar file for one key date (RFC 5545); the download is audited."""
+    referral = _case_for_therapist(request, referral_id, audit=False)
+    key_date = _key_date(referral, key_date_id)
+    record_access(
+        request,
+        action=AuditEvent.Action.DOWNLOAD,
+        object_type="referral",
+        object_id=referral.pk,
+        detail=f"key date {key_date.pk} calendar file",
+    )
+    body = key_date_calendar(key_date, referral, host=request.get_host().split(":")[0])
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    filename = f"{referral.reference}-key-date-{key_date.pk}.ics"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- closure ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def save_closure_summary(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Step one of closing: save the draft, then show exactly what will be sent."""
+    referral = _case_for_therapist(request, referral_id)
+    form = case_forms.ClosureSummaryForm(request.POST)
+    status = case_forms.run_service(
+        form,
+        lambda data: _save_summary(referral, data, by=request.user),
+        current_version=referral.version,
+    )
+    if status is None:
+        return redirect("therapists:closure_preview", referral_id=referral.pk)
+    if status == case_forms.CONFLICT:
+        referral = _case_for_therapist(request, referral_id, audit=False)
+        case_forms.refresh_version(form, referral.version)
+    return _workspace(request, referral, bound={"closure": form}, status=status)
+
+
+def _save_summary(referral: Referral, data: dict, *, by) -> None:
+    if referral.state != Referral.State.ACTIVE:
+        raise services.RuleRefused(_closing_refusal(referral))
+    services.save_closure_summary(
+        referral_id=referral.pk,
+        by=by,
+        exit_pathways=data["exit_pathways"],
+        comments=data["comments"],
+    )
+
+
+def _closing_refusal(referral: Referral) -> str:
+    if referral.state == Referral.State.EXTENSION_REQUESTED:
+        return (
+            "A request for more sessions is waiting for a decision. Support can be "
+            "ended once it is decided."
+        )
+    if referral.state == Referral.State.ALLOCATED:
+        return "Support can be ended once the first meeting or a group session is recorded."
+    return f"This case is {referral.get_state_display().lower()}, so it cannot be closed here."
+
+
+def _preview(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    form: case_forms.ConfirmForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    summary = referral.closure_summary
+    sent = bool(summary.text)
+    context = {
+        "referral": referral,
+        "summary": summary,
+        "text": summary.text if sent else summary_text(referral),
+        "sent": sent,
+        "warnings": [] if sent else personal_detail_warnings(referral, summary.comments),
+        "form": form or case_forms.ConfirmForm(initial={"version": referral.version}),
+        "may_close": referral.state == Referral.State.ACTIVE,
+        "staff_copy": bool(referral.staff_user_id or referral.staff_email),
+    }
+    return render(request, "therapists/closure_preview.html", context, status=status)
+
+
+@login_required
+def closure_preview(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """SERVICE.md step 11: the therapist sees exactly the text the line manager and the
+    staff member will receive, with a warning for anything personal, before it is sent."""
+    referral = _case_for_therapist(request, referral_id)
+    if not referral.has_closure_summary():
+        messages.info(request, "Please choose the exit pathway and write the summary first.")
+        return redirect(_case_url(referral, "closure"))
+    return _preview(request, referral)
+
+
+@login_required
+@require_POST
+def confirm_closure(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = _case_for_therapist(request, referral_id)
+    if not referral.has_closure_summary():
+        messages.info(request, "Please choose the exit pathway and write the summary first.")
+        return redirect(_case_url(referral, "closure"))
+    form = case_forms.ConfirmForm(request.POST)
+    status = case_forms.run_service(
+        form,
+        lambda data: services.close_referral(
+            referral_id=referral.pk, by=request.user, expected_version=data["version"]
+        ),
+        current_version=referral.version,
+    )
+    if status is None:
+        messages.success(
+            request,
+            "Support has ended. The summary is on its way to the line manager, with a copy "
+            "for the staff member. Thank you for your work with them.",
+        )
+        return redirect(_case_url(referral))
+    if status == case_forms.CONFLICT:
+        referral = _case_for_therapist(request, referral_id, audit=False)
+        case_forms.refresh_version(form, referral.version)
+    return _preview(request, referral, form=form, status=status)
+
+
+urlpatterns = [
+    path("cases/", my_cases, name="my_cases"),
+    path("cases/<int:referral_id>/", case, name="case"),
+    path(
+        "cases/<int:referral_id>/first-meeting/plan/",
+        plan_first_meeting,
+        name="plan_first_meeting",
+    ),
+    path("cases/<int:referral_id>/first-meeting/", record_first_meeting, name="first_meeting"),
+    path(
+        "cases/<int:referral_id>/manager-contact/",
+        record_manager_contact,
+        name="manager_contact",
+    ),
+    path("cases/<int:referral_id>/sessions/", record_session, name="session"),
+    path("cases/<int:referral_id>/group-sessions/", record_group_session, name="group_session"),
+    path("cases/<int:referral_id>/review/", record_review, name="review"),
+    path(
+        "cases/<int:referral_id>/exceptional-session/",
+        request_exceptional_session,
+        name="exceptional_session",
+    ),
+    path("cases/<int:referral_id>/key-dates/", add_key_date, name="key_date_add"),
+    path(
+        "cases/<int:referral_id>/key-dates/<int:key_date_id>/edit/",
+        edit_key_date,
+        name="key_date_edit",
+    ),
+    path(
+        "cases/<int:referral_id>/key-dates/<int:key_date_id>/remove/",
+        remove_key_date,
+        name="key_date_remove",
+    ),
+    path(
+        "cases/<int:referral_id>/key-dates/<int:key_date_id>/calendar.ics",
+        key_date_ics,
+        name="key_date_ics",
+    ),
+    path("cases/<int:referral_id>/closure/", save_closure_summary, name="closure"),
+    path("cases/<int:referral_id>/closure/preview/", closure_preview, name="closure_preview"),
+    path("cases/<int:referral_id>/closure/confirm/", confirm_closure, name="closure_confirm"),
+]
