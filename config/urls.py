@@ -1,17 +1,15 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from referrals.views import common
+from referrals.mfa import CirsAdminSite
+from referrals.views import account, common
+
+# The admin asks for the TOTP code too whenever the second step is on (django-otp).
+admin.site.__class__ = CirsAdminSite
 
 urlpatterns = [
     path("", common.home, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include(account.urlpatterns)),
     path("referrals/", include("referrals.urls")),
     path("providers/", include("therapists.urls")),
     path("monitoring/", include("reporting.urls")),

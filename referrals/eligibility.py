@@ -40,7 +40,9 @@ def incident_date_errors(occurred_on: date | None, *, today: date | None = None)
         return {
             "incident_date": (
                 "The date of the incident is in the future. Please check the date; "
-                "a referral can be made once something has happened."
+                "a referral can be made once something has happened. If the staff "
+                "member needs support now, usual supervision, the council's wellbeing "
+                "service or their GP can help."
             )
         }
     if occurred_on < go_live:

@@ -1,8 +1,14 @@
-"""Sending what is in the outbox, once, with retries.
+"""Sending what is in the outbox, once, with retries; and the notices that must be
+queued exactly once (chases, digests, the closure summary).
 
-A row is claimed with a conditional UPDATE before sending, so two workers never send
-the same e-mail; a failure puts it back with a later ``not_before`` (exponential
-backoff) until ``MAX_ATTEMPTS``, then marks it failed and logs an alert.
+A row is claimed with a conditional UPDATE before sending (its ``not_before`` moves
+on by ``CLAIM_LEASE``), so two workers never send the same e-mail at once. A failure
+puts it back with a later ``not_before`` (exponential backoff capped at
+``settings.CELERY_RETRY_BACKOFF_MAX``) until ``MAX_ATTEMPTS``, then marks it FAILED
+and logs an error for the admin's "Stuck messages" list. The Celery task retries
+SMTP errors on the same schedule; ``flush_outbox`` picks up anything a retry missed.
+
+Logs carry the outbox id and the kind of error, never an address or any content.
 """
 
 from __future__ import annotations
@@ -13,27 +19,39 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
-from referrals.models import OutboundEmail, Referral
+from referrals.models import Notification, OutboundEmail, Referral
 
 log = logging.getLogger("cirs.mailer")
 
 MAX_ATTEMPTS = 5
-SENDING = "sending"  # transient marker kept in last_error while a worker holds the row
+BACKOFF_BASE_SECONDS = 30
+# While a worker sends, the row is not due for anyone else. Longer than any SMTP
+# timeout, far shorter than the broker's visibility timeout (SECURITY-CHECKLIST #26).
+CLAIM_LEASE = timedelta(minutes=15)
+# A pending e-mail this far past its due time, or any retried one, is "stuck".
+STUCK_AFTER = timedelta(minutes=30)
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(settings.CELERY_RETRY_BACKOFF_MAX, 30 * 2 ** (attempts - 1)))
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 30 s, 60 s, 120 s ... capped."""
+    seconds = BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(settings.CELERY_RETRY_BACKOFF_MAX, seconds))
 
 
-def send_one(email_id: int, *, now=None) -> bool:
-    """Send one pending e-mail if it is due. Returns True when it went out."""
+def send_one(email_id: int, *, now=None, reraise: bool = False) -> bool:
+    """Send one pending e-mail if it is due. Returns True when it went out.
+
+    With ``reraise`` a failure that will be retried is raised again after it is
+    recorded, so the Celery task can retry it; the last failure is not raised (the row
+    is FAILED and an alert logged, and retrying cannot help)."""
     now = now or timezone.now()
     claimed = OutboundEmail.objects.filter(
         pk=email_id, status=OutboundEmail.Status.PENDING, not_before__lte=now
-    ).update(attempts=F("attempts") + 1, not_before=now + timedelta(minutes=15))
+    ).update(attempts=F("attempts") + 1, not_before=now + CLAIM_LEASE)
     if not claimed:
         return False
     email = OutboundEmail.objects.get(pk=email_id)
@@ -42,13 +60,16 @@ def send_one(email_id: int, *, now=None) -> bool:
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
+        headers={"Auto-Submitted": "auto-generated"},
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
     try:
         message.send(fail_silently=False)
-    except Exception as exc:  # noqa: BLE001 - SMTP, DNS, TLS: all retried the same way
-        _failed(email, exc, now=now)
+    except Exception as exc:
+        will_retry = _failed(email, exc, now=now)
+        if reraise and will_retry:
+            raise
         return False
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
@@ -56,24 +77,27 @@ def send_one(email_id: int, *, now=None) -> bool:
     return True
 
 
-def _failed(email: OutboundEmail, exc: Exception, *, now) -> None:
+def _failed(email: OutboundEmail, exc: Exception, *, now) -> bool:
+    """Record a failed attempt; True if it will be tried again."""
     error = f"{type(exc).__name__}: {exc}"[:1000]
     if email.attempts >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=email.pk).update(
             status=OutboundEmail.Status.FAILED, last_error=error
         )
         log.error(
-            "e-mail could not be sent and needs attention",
-            extra={"outbox_id": email.pk, "attempts": email.attempts, "error": error},
+            "e-mail could not be sent after %s attempts and needs attention",
+            email.attempts,
+            extra={"outbox_id": email.pk, "attempts": email.attempts, "error": type(exc).__name__},
         )
-        return
+        return False
     OutboundEmail.objects.filter(pk=email.pk).update(
-        last_error=error, not_before=now + _backoff(email.attempts)
+        last_error=error, not_before=now + backoff(email.attempts)
     )
     log.warning(
         "e-mail send failed; will retry",
-        extra={"outbox_id": email.pk, "attempts": email.attempts, "error": error},
+        extra={"outbox_id": email.pk, "attempts": email.attempts, "error": type(exc).__name__},
     )
+    return True
 
 
 def flush(*, now=None, limit: int = 200) -> int:
@@ -85,66 +109,154 @@ def flush(*, now=None, limit: int = 200) -> int:
     return sum(send_one(pk, now=now) for pk in list(due))
 
 
+def stuck(*, now=None):
+    """E-mails that need a person to look: failed, retried at least once and still
+    waiting, or overdue by more than ``STUCK_AFTER``."""
+    now = now or timezone.now()
+    return OutboundEmail.objects.filter(
+        Q(status=OutboundEmail.Status.FAILED)
+        | Q(status=OutboundEmail.Status.PENDING, attempts__gt=0)
+        | Q(status=OutboundEmail.Status.PENDING, not_before__lt=now - STUCK_AFTER)
+    )
+
+
+def retry_now(email_ids, *, now=None) -> int:
+    """Make unsent e-mails due now (a failed one gets a fresh set of attempts) and hand
+    them to a worker after commit. Returns how many were reset."""
+    from referrals.notifications import _enqueue
+    from referrals.tasks import send_outbound_email
+
+    now = now or timezone.now()
+    ids = list(
+        OutboundEmail.objects.filter(pk__in=list(email_ids))
+        .exclude(status=OutboundEmail.Status.SENT)
+        .values_list("pk", flat=True)
+    )
+    OutboundEmail.objects.filter(pk__in=ids, status=OutboundEmail.Status.FAILED).update(
+        status=OutboundEmail.Status.PENDING, attempts=0
+    )
+    OutboundEmail.objects.filter(pk__in=ids).update(not_before=now)
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: _enqueue(send_outbound_email, pk))
+    return len(ids)
+
+
+# --- notices queued exactly once -------------------------------------------------------
+
+
+def tell_once(
+    user,
+    *,
+    template: str,
+    context: dict,
+    dedupe_key: str,
+    referral: Referral | None = None,
+    url: str = "",
+    not_before=None,
+    to: str | None = None,
+) -> bool:
+    """Queue one e-mail (``templates/emails/<template>_*``) and, for a user, its twin
+    in-app notice. A second call with the same ``dedupe_key`` does nothing and returns
+    False. ``to`` sends to an address with no account (no in-app notice then)."""
+    from referrals.notifications import queue_email, render_email
+
+    ctx = {
+        **context,
+        "user": user,
+        "referral": referral,
+        "url": f"{settings.SITE_URL}{url}" if url else settings.SITE_URL,
+        "service_name": settings.CIRS_SERVICE_NAME,
+    }
+    subject, text, html = render_email(template, ctx)
+    address = to or getattr(user, "email", "")
+    queued = queue_email(
+        to=address,
+        user=user,
+        subject=subject,
+        text=text,
+        html=html,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+    )
+    if address and queued is None:
+        return False
+    if user is not None:
+        Notification.objects.create(
+            user=user, referral=referral, subject=subject, body=text.strip()[:2000], url=url
+        )
+    return True
+
+
 @transaction.atomic
-def send_closure_summary(referral_id: int) -> None:
-    """Freeze the summary text and send it to the line manager (with the notice that
-    support has ended) and a copy to the staff member. Idempotent: the outbox
-    ``dedupe_key`` makes a second run queue nothing."""
-    from referrals.notifications import notify, queue_email, render_email
+def send_closure_summary(referral_id: int) -> int:
+    """SERVICE.md step 11: freeze the anonymised summary and send it to the line manager
+    with the notice that support has ended, and the same copy to the staff member.
+
+    Idempotent: the text is frozen once, and each recipient's outbox ``dedupe_key``
+    makes a second run queue nothing. Returns how many people were told."""
     from referrals.summaries import summary_text
 
     referral = (
-        Referral.objects.select_for_update()
-        .select_related("closure_summary", "line_manager", "staff_user", "created_by")
+        # Lock only the referral row: PostgreSQL cannot lock the nullable side of a join.
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("line_manager", "staff_user", "created_by")
         .get(pk=referral_id)
     )
-    summary = referral.closure_summary
+    summary = getattr(referral, "closure_summary", None)
+    if referral.state != Referral.State.CLOSED or summary is None:
+        log.warning(
+            "closure summary not sent: referral is not closed", extra={"referral": referral.pk}
+        )
+        return 0
+    if referral.personal_data_erased_at is not None:
+        return 0
     if not summary.text:
         summary.text = summary_text(referral)
         summary.sent_at = timezone.now()
         summary.save(update_fields=["text", "sent_at"])
-    context = {"referral": referral, "summary_text": summary.text}
-    url = f"/referrals/{referral.pk}/"
-    managers = {u.pk: u for u in [referral.line_manager, referral.created_by] if u}
-    notify(
-        managers.values(),
-        template="support_ended_manager",
-        referral=referral,
-        event="summary",
-        context=context,
-        url=url,
-    )
-    if referral.staff_user is not None:
-        notify(
-            [referral.staff_user],
-            template="support_ended_staff",
+    context = {"summary_text": summary.text}
+    url = reverse("referrals:detail", args=[referral.pk])
+    told = 0
+    managers = {u.pk: u for u in [referral.line_manager, referral.created_by] if u and u.is_active}
+    for user in managers.values():
+        told += tell_once(
+            user,
+            template="support_ended_manager",
             referral=referral,
-            event="summary",
             context=context,
             url=url,
-        )
-    elif referral.staff_email:
-        subject, text, html = render_email(
-            "support_ended_staff",
-            {**context, "url": settings.SITE_URL, "service_name": settings.CIRS_SERVICE_NAME},
-        )
-        queue_email(
-            to=referral.staff_email,
-            subject=subject,
-            text=text,
-            html=html,
-            dedupe_key=f"summary:{referral.pk}:staff",
+            dedupe_key=f"summary:{referral.pk}:manager:{user.pk}",
         )
     # The manager's own e-mail from Appendix 1, when they have no account.
-    if referral.line_manager is None and referral.line_manager_email:
-        subject, text, html = render_email(
-            "support_ended_manager",
-            {**context, "url": settings.SITE_URL, "service_name": settings.CIRS_SERVICE_NAME},
-        )
-        queue_email(
+    if not managers and referral.line_manager_email:
+        told += tell_once(
+            None,
             to=referral.line_manager_email,
-            subject=subject,
-            text=text,
-            html=html,
-            dedupe_key=f"summary:{referral.pk}:manager",
+            template="support_ended_manager",
+            referral=referral,
+            context=context,
+            dedupe_key=f"summary:{referral.pk}:manager:address",
         )
+    staff = referral.staff_user
+    if staff is not None and staff.is_active and staff.pk not in managers:
+        told += tell_once(
+            staff,
+            template="support_ended_staff",
+            referral=referral,
+            context=context,
+            url=reverse("referrals:own"),
+            dedupe_key=f"summary:{referral.pk}:staff:{staff.pk}",
+        )
+    elif staff is None and referral.staff_email:
+        told += tell_once(
+            None,
+            to=referral.staff_email,
+            template="support_ended_staff",
+            referral=referral,
+            context=context,
+            dedupe_key=f"summary:{referral.pk}:staff:address",
+        )
+    from reporting.evaluation import invite_to_evaluation  # the questionnaire (issue 7)
+
+    invite_to_evaluation(referral)
+    return told

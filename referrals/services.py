@@ -33,6 +33,8 @@ from referrals.models import (
     TransitionLog,
 )
 from referrals.permissions import (
+    can_act_as_therapist,
+    can_allocate,
     can_answer_information_request,
     can_decide_extension,
     can_make_group_referral,
@@ -425,6 +427,7 @@ def allocate_referral(*, referral_id: int, therapist, by, expected_version: int 
     """The provider's coordinator allocates a therapist (SERVICE.md step 5)."""
     now = timezone.now()
     referral = _lock(referral_id, expected_version=expected_version)
+    require(by, can_allocate, referral)  # the role before any rule about the pool
     _check_therapist(referral, therapist)
     referral = _apply(
         referral.pk, by=by, method="allocate", event="allocated", therapist=therapist, at=now
@@ -444,6 +447,7 @@ def reallocate_referral(
         raise RuleRefused("Please give the reason for reallocating.", field="reason")
     now = timezone.now()
     referral = _lock(referral_id, expected_version=expected_version)
+    require(by, can_allocate, referral)  # the role before any rule about the pool
     if therapist.pk == referral.therapist_id:
         raise RuleRefused("This therapist already holds the case.", field="therapist")
     _check_therapist(referral, therapist)
@@ -646,6 +650,7 @@ def record_review(
     if outcome == Review.Outcome.EXTEND and not (reason or "").strip():
         raise RuleRefused("Please say why more sessions would help.", field="reason")
     referral = _lock(referral_id, expected_version=expected_version)
+    require(by, can_act_as_therapist, referral)  # the role before any rule about the case
     if not referral.review_is_due():
         raise RuleRefused("A review is recorded once, after the 3rd session has been held.")
     referral = _apply(
@@ -680,6 +685,7 @@ def request_exceptional_session(*, referral_id: int, by, reason: str, expected_v
     if not (reason or "").strip():
         raise RuleRefused("Please record the exceptional circumstances.", field="reason")
     referral = _lock(referral_id, expected_version=expected_version)
+    require(by, can_act_as_therapist, referral)  # the role before any rule about the case
     if not referral.may_request_exceptional_session():
         raise RuleRefused(
             "An exceptional session can be requested once, after the 6th session has been held."

@@ -14,9 +14,12 @@ set-based queries; the badges on every queue read them from here.
 | manager_contact  | submission                     | the manager contact is recorded            |
 | review           | the 3rd counted session        | the review is recorded                     |
 | closure_summary  | the last session, once the     | the referral is closed with its summary    |
-|                  | review said "close" or the cap |                                            |
-|                  | was reached, and no key date   |                                            |
-|                  | is still to come               |                                            |
+|                  | review said "close" and no key |                                            |
+|                  | date is still to come          |                                            |
+| key_date         | CIRS_KEY_DATE_REMINDER_DAYS    | the date passes, or the key date is        |
+|                  | calendar days before the date  | removed (a changed date is a new reminder) |
+
+Who is chased at each level, and when, is data in ``referrals/chasing.CHASE_RULES``.
 """
 
 from __future__ import annotations

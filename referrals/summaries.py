@@ -15,13 +15,42 @@ from referrals.models import Referral
 
 
 def summary_text(referral: Referral) -> str:
-    """The exact text the line manager and the staff member receive."""
+    """The exact text the line manager and the staff member receive: the reference,
+    the therapist's general comments and each exit pathway's general wording. Nothing
+    else from the referral is put in, and the staff member's name, e-mail and telephone
+    are taken out of the comments should the therapist have written them."""
     summary = referral.closure_summary
     pathways = [p.general_wording for p in summary.exit_pathways.all()]
     return render_to_string(
         "referrals/closure_summary.txt",
-        {"referral": referral, "comments": summary.comments.strip(), "pathways": pathways},
+        {
+            "reference": referral.reference,
+            "comments": redact_personal_details(referral, summary.comments.strip()),
+            "pathways": pathways,
+        },
     ).strip()
+
+
+def redact_personal_details(referral: Referral, text: str) -> str:
+    """Replace the staff member's contact details and name in ``text``.
+
+    A last safeguard only: the therapist is warned before sending
+    (``personal_detail_warnings``) and asked to keep the comments general."""
+    if referral.staff_email:
+        text = re.sub(
+            re.escape(referral.staff_email), "[contact details removed]", text, flags=re.I
+        )
+    digits = re.sub(r"\D", "", referral.staff_phone)
+    if len(digits) >= 6:
+        # The number as written, allowing spaces, dashes, brackets or +44 between digits.
+        pattern = r"[\s\-()+]*".join(re.escape(d) for d in digits)
+        text = re.sub(pattern, "[contact details removed]", text)
+    name = referral.staff_name.strip()
+    if name:
+        text = re.sub(rf"\b{re.escape(name)}\b", "the staff member", text, flags=re.I)
+        for part in (p for p in re.split(r"\W+", name) if len(p) > 2):
+            text = re.sub(rf"\b{re.escape(part)}\b", "the staff member", text, flags=re.I)
+    return text
 
 
 def personal_detail_warnings(referral: Referral, comments: str) -> list[str]:

@@ -1,5 +1,7 @@
-from reporting.views import dashboard
+"""Monitoring URLs. Each view module owns its own ``urlpatterns``; this file joins them."""
+
+from reporting.views import dashboard, evaluation
 
 app_name = "reporting"
 
-urlpatterns = [*dashboard.urlpatterns]
+urlpatterns = [*dashboard.urlpatterns, *evaluation.urlpatterns]

@@ -159,3 +159,36 @@ def flow(manager, psw, coordinator, therapist, provider, team):
         provider=provider,
         team=team,
     )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Role groups and exit pathways come from a data migration; a transactional test
+    (live server, real worker, threads) flushes them, so put them back for each test
+    that uses the database."""
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & {"db", "transactional_db", "live_server"}:
+        return
+    transactional = bool(
+        (marker and marker.kwargs.get("transaction")) or names & {"transactional_db", "live_server"}
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from django.contrib.auth.models import Group
+
+    from referrals.models import ExitPathway
+    from referrals.reference_data import ensure_reference_data
+
+    ensure_reference_data(Group, ExitPathway)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """A test that picks persona fixtures by name (``request.getfixturevalue``) uses the
+    database without saying so; mark it, so pytest-django orders it with the other
+    database tests, before the transactional ones that flush the tables."""
+    for item in items:
+        if "request" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "django_db"
+        ):
+            item.add_marker(pytest.mark.django_db)

@@ -126,6 +126,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 403
+# Tries during a lockout do not extend it: the pause always ends (no permanent lock-out).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # Second step (TOTP) for password sign-in: "all", "none" or a comma list of Role values
 # (referrals/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.

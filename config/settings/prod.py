@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import SECRET_KEY, env_bool, env_int
+from config.settings.base import SECRET_KEY, env_bool, env_int, env_list
 
 if not SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured(
@@ -25,6 +25,9 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 X_FRAME_OPTIONS = "DENY"
+
+# Every password sign-in needs the TOTP code unless MFA_REQUIRED_ROLES narrows it.
+CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["all"])
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

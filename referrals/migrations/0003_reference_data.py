@@ -4,37 +4,7 @@ append-only even for code that bypasses the model."""
 
 from django.db import migrations
 
-ROLES = [
-    "Line manager",
-    "Principal Social Worker",
-    "Service Manager for Practice Excellence",
-    "Provider coordinator",
-    "Therapist",
-    "Service lead",
-]
-
-EXIT_PATHWAYS = [
-    ("no_further_support", "No further support needed", "No further support is needed from this service.", 1),
-    (
-        "wellbeing_service",
-        "LCC wellbeing service",
-        "The council's wellbeing service has been suggested as a source of further support.",
-        2,
-    ),
-    ("gp", "GP", "Support through their own GP has been suggested.", 3),
-    (
-        "nhs_mental_health",
-        "NHS mental health services",
-        "Longer-term support through health services has been suggested.",
-        4,
-    ),
-    (
-        "out_of_scope",
-        "Out of scope of this service (advised to see GP)",
-        "Support outside the scope of this service has been suggested, through their own GP.",
-        5,
-    ),
-]
+from referrals.reference_data import ensure_reference_data
 
 APPEND_ONLY_SQL = """
 CREATE OR REPLACE FUNCTION cirs_audit_append_only() RETURNS trigger AS $$
@@ -54,14 +24,9 @@ DROP FUNCTION IF EXISTS cirs_audit_append_only();
 
 
 def add_reference_data(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    ExitPathway = apps.get_model("referrals", "ExitPathway")
-    for name in ROLES:
-        Group.objects.get_or_create(name=name)
-    for code, label, wording, order in EXIT_PATHWAYS:
-        ExitPathway.objects.update_or_create(
-            code=code, defaults={"label": label, "general_wording": wording, "order": order}
-        )
+    ensure_reference_data(
+        apps.get_model("auth", "Group"), apps.get_model("referrals", "ExitPathway")
+    )
 
 
 def add_trigger(apps, schema_editor):

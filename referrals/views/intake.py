@@ -1,33 +1,526 @@
-"""Line manager's side: Appendix 1 referral, group referral, "My referrals", detail."""
+"""Line manager's side: Appendix 1 referral, group referral, "My referrals", the answer
+to a request for more information, and the referral page every role shares."""
 
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django_fsm import TransitionNotAllowed, has_transition_perm
 
+from referrals import permissions as perms
+from referrals import services, sla
+from referrals.audit import record_access
+from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
+from referrals.models import AuditEvent, Referral, TransitionLog
 from referrals.selectors import get_referral_for_user, referrals_visible_to
+
+CONFLICT_MESSAGE = services.ReferralChanged.message
+# Sent as a hidden field with a new referral: a second post of the same form (a double
+# click, a browser retry) finds the first one's referral instead of making another.
+FORM_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+FORM_AUDIT_PREFIX = "created from form "
+
+
+# --- helpers shared with triage and allocation ----------------------------------------
+
+
+def posted_version(request: HttpRequest) -> int:
+    """The ``version`` the form was loaded with. A form without one is treated as out of
+    date, so nothing is ever applied to a referral the person has not seen."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        raise services.ReferralChanged from None
+
+
+def conflict(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """409: someone else acted first. The page shows the latest referral and keeps the
+    person's bound form, so nothing they typed is lost."""
+    context = {**context, "conflict_message": CONFLICT_MESSAGE}
+    return render(request, template, context, status=409)
+
+
+# --- the timeline in plain words ----------------------------------------------------------
+
+TIMELINE_WORDS = {
+    "draft_saved": "Referral started and saved as a draft",
+    "submitted": "Referral sent for triage",
+    "more_information_requested": "More information asked for (the triage clock is paused)",
+    "resubmitted": "Information given and sent back for triage (the triage clock restarts)",
+    "accepted": "Sent to the provider",
+    "declined": "Declined, with other support suggested",
+    "allocated": "Therapist allocated",
+    "reallocated": "A different therapist allocated",
+    "first_meeting_planned": "First meeting arranged",
+    "first_meeting_held": "First meeting held",
+    "manager_contacted": "The therapist spoke with the line manager",
+    "session_attended": "Session held",
+    "session_did_not_attend": "Session missed",
+    "session_cancelled": "Session cancelled",
+    "group_session": "Group session held",
+    "review_close": "Review held: support will come to an end",
+    "review_extend": "Review held: more support asked for",
+    "extension_requested": "Extension asked for",
+    "extension_approved": "Extension approved",
+    "extension_refused": "Extension not approved",
+    "exceptional_requested": "An exceptional further session asked for",
+    "exceptional_approved": "Exceptional further session approved",
+    "exceptional_refused": "Exceptional further session not approved",
+    "key_date_saved": "Key date noted",
+    "key_date_removed": "Key date removed",
+    "closed": "Support ended",
+    "withdrawn": "Support withdrawn",
+}
+# Events that say when a session or review happened: the therapist and triage see
+# them; others see how many sessions were held, nothing more (SERVICE.md "Data").
+SESSION_EVENTS = frozenset(
+    {
+        "first_meeting_planned",
+        "session_attended",
+        "session_did_not_attend",
+        "session_cancelled",
+        "group_session",
+        "review_close",
+        "review_extend",
+        "key_date_saved",
+        "key_date_removed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    words: str
+    by: str
+    note: str
+    status: str
+
+
+def timeline_for(referral: Referral, user, logs=None) -> list[TimelineEntry]:
+    """The referral's transitions in plain words, as this person may see them."""
+    detailed = perms.can_see_session_activity(referral, user)
+    logs = referral.transitions.all() if logs is None else logs
+    entries = []
+    for log in logs:
+        if log.event in SESSION_EVENTS and not detailed:
+            continue
+        entries.append(
+            TimelineEntry(
+                at=log.at,
+                words=TIMELINE_WORDS.get(log.event, log.event.replace("_", " ").capitalize()),
+                by=str(log.by) if log.by_id else "",
+                note=log.note if detailed else "",
+                status=Referral.State(log.to_state).label,
+            )
+        )
+    return entries
+
+
+def _transitions_prefetch() -> Prefetch:
+    return Prefetch(
+        "transitions", queryset=TransitionLog.objects.select_related("by").order_by("at", "pk")
+    )
+
+
+# --- "My referrals" ---------------------------------------------------------------------
 
 
 @login_required
 def my_referrals(request: HttpRequest) -> HttpResponse:
-    referrals = (
-        referrals_visible_to(request.user)
-        .filter(created_by=request.user)
-        .select_related("incident")
+    """Referrals this person made or that name them as line manager, newest first."""
+    user = request.user
+    rows = (
+        referrals_visible_to(user)
+        .filter(Q(created_by=user) | Q(line_manager=user))
+        .select_related("incident", "incident__team", "group")
+        .prefetch_related(_transitions_prefetch())
         .order_by("-created_at")
     )
-    return render(request, "referrals/my_referrals.html", {"referrals": referrals})
+    items = [
+        {
+            "referral": referral,
+            "timeline": timeline_for(referral, user, logs=referral.transitions.all()),
+            "editable": _can_edit(referral, user),
+        }
+        for referral in rows
+    ]
+    return render(
+        request,
+        "referrals/my_referrals.html",
+        {
+            "items": items,
+            "can_make_referral": perms.can_make_referral(user),
+            "can_make_group_referral": perms.can_make_group_referral(user),
+        },
+    )
+
+
+# --- Appendix 1: new, edit, send -------------------------------------------------------
+
+
+def _form_token(request: HttpRequest) -> str | None:
+    token = request.POST.get("form_token", "")
+    return token if FORM_TOKEN.match(token) else None
+
+
+def _already_made(request: HttpRequest, token: str) -> int | None:
+    """The referral this form already made, if it was posted before. Holds a lock on
+    the user's row to the end of the transaction, so two posts of the same form at the
+    same moment are taken one after the other."""
+    User = get_user_model()
+    list(User.objects.select_for_update().filter(pk=request.user.pk).values_list("pk"))
+    made = (
+        AuditEvent.objects.filter(
+            user=request.user, object_type="referral", detail=f"{FORM_AUDIT_PREFIX}{token}"
+        )
+        .values_list("object_id", flat=True)
+        .first()
+    )
+    return int(made) if made else None
+
+
+def _remember_token(request: HttpRequest, referral: Referral, token: str) -> None:
+    record_access(
+        request,
+        action=AuditEvent.Action.CHANGE,
+        object_type="referral",
+        object_id=referral.pk,
+        detail=f"{FORM_AUDIT_PREFIX}{token}",
+    )
+
+
+def _sent_message(request: HttpRequest) -> None:
+    messages.success(
+        request,
+        "Thank you. Your referral has been sent to the Principal Social Worker and the "
+        "Service Manager for Practice Excellence, who will look at it within a working day. "
+        "You will hear from us here and by e-mail.",
+    )
+
+
+def _draft_message(request: HttpRequest) -> None:
+    messages.success(
+        request,
+        "Saved as a draft. Nothing has been sent yet: come back to it from “My referrals” "
+        "whenever you are ready.",
+    )
+
+
+def _has_eligibility_error(form) -> bool:
+    return "incident_date" in form.errors
+
+
+@login_required
+def referral_create(request: HttpRequest) -> HttpResponse:
+    """A new Appendix 1 referral, saved as a draft or sent straight away."""
+    perms.require(request.user, perms.can_make_referral)
+    user = request.user
+    token = uuid.uuid4().hex
+    if request.method == "POST":
+        form = ReferralForm(request.POST)
+        posted = _form_token(request)
+        if posted is None:
+            form.is_valid()
+            form.add_error(
+                None,
+                "This form had been open for a while. Your answers are below: please check "
+                "them and press the button again.",
+            )
+        else:
+            token = posted
+        if posted and form.is_valid():
+            sending = request.POST.get("action") == "submit"
+            try:
+                with transaction.atomic():
+                    made = _already_made(request, posted)
+                    if made is not None:
+                        messages.info(request, "This referral was already saved. Here it is.")
+                        return redirect("referrals:detail", referral_id=made)
+                    referral = services.save_referral_draft(by=user, data=form.service_data())
+                    if sending:
+                        referral = services.submit_referral(
+                            referral_id=referral.pk, by=user, expected_version=referral.version
+                        )
+                    _remember_token(request, referral, posted)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                _sent_message(request) if sending else _draft_message(request)
+                return redirect("referrals:detail", referral_id=referral.pk)
+    else:
+        form = ReferralForm(
+            initial={
+                "line_manager_name": user.get_full_name(),
+                "line_manager_phone": user.phone,
+                "line_manager_email": user.email,
+            }
+        )
+    return render(
+        request,
+        "referrals/referral_form.html",
+        {
+            "form": form,
+            "referral": None,
+            "form_token": token,
+            "can_send": True,
+            "show_alternatives": _has_eligibility_error(form),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _can_edit(referral: Referral, user) -> bool:
+    return has_transition_perm(referral.edit_draft, user) or has_transition_perm(
+        referral.edit_after_information_request, user
+    )
+
+
+@login_required
+def referral_edit(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Change a draft (and send it), or change a referral sent back for more
+    information while it is with the line manager."""
+    referral = get_referral_for_user(request, referral_id)
+    user = request.user
+    if not _can_edit(referral, user):
+        if referral.state not in (Referral.State.DRAFT, Referral.State.MORE_INFO) and (
+            perms.can_edit_draft(referral, user)
+            or perms.can_answer_information_request(referral, user)
+        ):
+            messages.info(request, "This referral has moved on, so it can no longer be changed.")
+            return redirect("referrals:detail", referral_id=referral.pk)
+        raise PermissionDenied
+    is_draft = referral.state == Referral.State.DRAFT
+    status = 200
+    if request.method == "POST":
+        form = ReferralForm(request.POST)
+        if form.is_valid():
+            sending = is_draft and request.POST.get("action") == "submit"
+            try:
+                with transaction.atomic():
+                    saved = services.save_referral_draft(
+                        by=user,
+                        data=form.service_data(),
+                        referral_id=referral.pk,
+                        expected_version=posted_version(request),
+                    )
+                    if sending:
+                        services.submit_referral(
+                            referral_id=saved.pk, by=user, expected_version=saved.version
+                        )
+            except (services.ReferralChanged, TransitionNotAllowed):
+                referral = get_referral_for_user(request, referral_id, audit=False)
+                return conflict(
+                    request,
+                    "referrals/referral_form.html",
+                    {"form": form, "referral": referral, "can_send": is_draft},
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                if sending:
+                    _sent_message(request)
+                elif is_draft:
+                    _draft_message(request)
+                else:
+                    messages.success(
+                        request,
+                        "Your changes are saved. When you are ready, answer the question on "
+                        "this page to send the referral back for triage.",
+                    )
+                return redirect("referrals:detail", referral_id=referral.pk)
+        status = 400
+    else:
+        form = ReferralForm(initial=ReferralForm.initial_for(referral))
+    return render(
+        request,
+        "referrals/referral_form.html",
+        {
+            "form": form,
+            "referral": referral,
+            "can_send": is_draft,
+            "show_alternatives": _has_eligibility_error(form),
+        },
+        status=status,
+    )
+
+
+# --- group referral ------------------------------------------------------------------
+
+
+@login_required
+def group_referral_create(request: HttpRequest) -> HttpResponse:
+    """SERVICE.md step 10: a line manager, service manager or Head of Service refers a
+    group, after the staff concerned were consulted and wish to take part."""
+    perms.require(request.user, perms.can_make_group_referral)
+    token = uuid.uuid4().hex
+    if request.method == "POST":
+        form = GroupReferralForm(request.POST)
+        posted = _form_token(request)
+        if posted is None:
+            form.is_valid()
+            form.add_error(
+                None,
+                "This form had been open for a while. Your answers are below: please check "
+                "them and press the button again.",
+            )
+        else:
+            token = posted
+        if posted and form.is_valid():
+            try:
+                with transaction.atomic():
+                    made = _already_made(request, posted)
+                    if made is not None:
+                        messages.info(request, "This referral was already sent. Here it is.")
+                        return redirect("referrals:detail", referral_id=made)
+                    referral = services.create_group_referral(
+                        by=request.user, data=form.service_data()
+                    )
+                    _remember_token(request, referral, posted)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                _sent_message(request)
+                return redirect("referrals:detail", referral_id=referral.pk)
+    else:
+        form = GroupReferralForm()
+    return render(
+        request,
+        "referrals/group_referral_form.html",
+        {
+            "form": form,
+            "form_token": token,
+            "show_alternatives": _has_eligibility_error(form),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- answering a request for more information -----------------------------------------
+
+
+def _open_question(referral: Referral):
+    return referral.information_requests.filter(answered_at__isnull=True).first()
+
+
+@login_required
+def answer_question(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """The line manager answers triage's question; the referral goes back for triage."""
+    referral = get_referral_for_user(request, referral_id)
+    if not perms.can_answer_information_request(referral, request.user):
+        raise PermissionDenied
+    question = _open_question(referral)
+    if question is None or referral.state != Referral.State.MORE_INFO:
+        messages.info(request, "There is no question waiting for an answer on this referral.")
+        return redirect("referrals:detail", referral_id=referral.pk)
+    context = {"referral": referral, "question": question}
+    if request.method == "POST":
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                services.answer_information_request(
+                    referral_id=referral.pk,
+                    by=request.user,
+                    answer=form.cleaned_data["answer"],
+                    expected_version=posted_version(request),
+                )
+            except (services.ReferralChanged, TransitionNotAllowed):
+                referral = get_referral_for_user(request, referral_id, audit=False)
+                return conflict(
+                    request,
+                    "referrals/answer_question.html",
+                    {**context, "referral": referral, "form": form},
+                )
+            except (ValidationError, services.RuleRefused) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    "Thank you. Your answer has been sent and the referral is back with the "
+                    "Principal Social Worker and the Service Manager for Practice Excellence.",
+                )
+                return redirect("referrals:detail", referral_id=referral.pk)
+        return render(
+            request, "referrals/answer_question.html", {**context, "form": form}, status=400
+        )
+    return render(request, "referrals/answer_question.html", {**context, "form": AnswerForm()})
+
+
+# --- the referral page ------------------------------------------------------------------
+
+
+def _url_if_routed(name: str, referral: Referral) -> str | None:
+    # The case workspace and the withdrawal page are built separately; link to them
+    # only once they exist.
+    try:
+        return reverse(name, args=[referral.pk])
+    except NoReverseMatch:
+        return None
+
+
+def detail_context(referral: Referral, user) -> dict:
+    """What the referral page shows this person, and which buttons they get."""
+    show_event_details = perms.can_see_event_details(referral, user)
+    can_edit = _can_edit(referral, user)
+    can_answer = (
+        referral.state == Referral.State.MORE_INFO
+        and perms.can_answer_information_request(referral, user)
+    )
+    can_triage = has_transition_perm(referral.accept, user)
+    can_allocate = has_transition_perm(referral.allocate, user)
+    can_reallocate = has_transition_perm(referral.reallocate, user)
+    is_therapist = perms.is_allocated_therapist(referral, user)
+    return {
+        "referral": referral,
+        "show_event_details": show_event_details,
+        "information_requests": (
+            list(referral.information_requests.all()) if show_event_details else []
+        ),
+        "clocks": sla.referral_clocks(referral),
+        "triage_paused": referral.state == Referral.State.MORE_INFO,
+        "timeline": timeline_for(
+            referral, user, logs=referral.transitions.select_related("by").order_by("at", "pk")
+        ),
+        "sessions_held": referral.counted_sessions(),
+        "can_edit": can_edit,
+        "can_answer": can_answer,
+        "open_question": _open_question(referral) if can_answer else None,
+        "can_triage": can_triage,
+        "can_allocate": can_allocate,
+        "can_reallocate": can_reallocate,
+        "therapist_case_url": _url_if_routed("therapists:case", referral) if is_therapist else None,
+        "withdraw_url": (
+            _url_if_routed("referrals:withdraw", referral)
+            if has_transition_perm(referral.withdraw, user)
+            else None
+        ),
+        "answer_form": AnswerForm() if can_answer else None,
+    }
 
 
 @login_required
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = get_referral_for_user(request, referral_id)
-    return render(request, "referrals/referral_detail.html", {"referral": referral})
+    return render(request, "referrals/referral_detail.html", detail_context(referral, request.user))
 
 
 urlpatterns = [
     path("mine/", my_referrals, name="mine"),
-    path("new/", my_referrals, name="create"),
-    path("new-group/", my_referrals, name="create_group"),
+    path("new/", referral_create, name="create"),
+    path("new-group/", group_referral_create, name="create_group"),
     path("<int:referral_id>/", referral_detail, name="detail"),
+    path("<int:referral_id>/edit/", referral_edit, name="edit"),
+    path("<int:referral_id>/answer/", answer_question, name="answer"),
 ]

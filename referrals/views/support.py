@@ -1,32 +1,242 @@
-"""The staff member's own page, and the PSW/SMPE's extension decisions."""
+"""The staff member's own page, withdrawal, and the PSW/SMPE's extension decisions
+(SERVICE.md steps 8, 11 and 12)."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
 
 from referrals import permissions as perms
-from referrals.models import ExtensionRequest
-from referrals.selectors import referrals_visible_to
+from referrals import services
+from referrals.models import ClosureSummary, ExtensionRequest, Referral
+from referrals.selectors import get_referral_for_user, referrals_visible_to
+from therapists import forms as case_forms
+
+# What each state means for the person referred, in plain and kind words.
+STATUS_FOR_STAFF = {
+    Referral.State.SUBMITTED: (
+        "Your referral has been received. The Principal Social Worker or Service Manager "
+        "will look at it within a working day or two."
+    ),
+    Referral.State.MORE_INFO: (
+        "Your line manager has been asked for a little more information. There is nothing "
+        "you need to do."
+    ),
+    Referral.State.DECLINED: (
+        "This service is not the right fit this time. Your line manager has been told why, "
+        "and where support can be found instead."
+    ),
+    Referral.State.ACCEPTED: (
+        "Your referral has been accepted. A therapist is being found for you, and will "
+        "contact you soon."
+    ),
+    Referral.State.ALLOCATED: (
+        "A therapist has been allocated to you and will contact you soon, usually within "
+        "48 hours, to arrange a first meeting."
+    ),
+    Referral.State.ACTIVE: (
+        "You are receiving support from your therapist. You can talk with them about "
+        "anything to do with your sessions."
+    ),
+    Referral.State.EXTENSION_REQUESTED: (
+        "Your therapist has asked for more sessions for you, and a decision will be made "
+        "soon. Your therapist will let you know."
+    ),
+    Referral.State.CLOSED: (
+        "Support through the service has ended. Your copy of the summary sent to your line "
+        "manager is below."
+    ),
+    Referral.State.WITHDRAWN: (
+        "Support was stopped, as asked. If you would like support again, your line manager "
+        "can refer you at any time."
+    ),
+}
 
 
 @login_required
 def own_referrals(request: HttpRequest) -> HttpResponse:
-    referrals = referrals_visible_to(request.user).filter(staff_user=request.user)
-    return render(request, "referrals/own_support.html", {"referrals": referrals})
+    """SERVICE.md "Who uses it": the staff member "sees the status of their own
+    referral, their copy of the closure summary"."""
+    referrals = (
+        referrals_visible_to(request.user)
+        .filter(staff_user=request.user)
+        .select_related("closure_summary")
+        .order_by("-submitted_at", "-pk")
+    )
+    rows = []
+    for referral in referrals:
+        summary = _sent_summary(referral)
+        rows.append(
+            {
+                "referral": referral,
+                "explanation": STATUS_FOR_STAFF.get(referral.state, ""),
+                "signposting": referral.signposting
+                if referral.state == Referral.State.DECLINED
+                else "",
+                "summary_text": summary.text if summary else "",
+                "may_withdraw": referral.state in Referral.WITHDRAWABLE_STATES
+                and perms.can_withdraw(referral, request.user),
+            }
+        )
+    return render(request, "referrals/own_support.html", {"rows": rows})
+
+
+def _sent_summary(referral: Referral) -> ClosureSummary | None:
+    try:
+        summary = referral.closure_summary
+    except ClosureSummary.DoesNotExist:
+        return None
+    return summary if summary.sent_at and summary.text else None
+
+
+# --- extension requests (PSW / SMPE) ------------------------------------------------------
+
+
+def _pending_requests(user):
+    return (
+        ExtensionRequest.objects.filter(
+            status=ExtensionRequest.Status.PENDING,
+            referral__in=referrals_visible_to(user),
+        )
+        .select_related("referral", "requested_by", "referral__therapist__user")
+        .order_by("requested_at")
+    )
+
+
+def _requests_page(
+    request: HttpRequest,
+    *,
+    bound: case_forms.ExtensionDecisionForm | None = None,
+    bound_id: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    rows = []
+    for pending in _pending_requests(request.user):
+        if bound is not None and pending.pk == bound_id:
+            form = bound
+        else:
+            form = case_forms.ExtensionDecisionForm(
+                request_id=pending.pk, initial={"version": pending.referral.version}
+            )
+        rows.append({"request": pending, "form": form})
+    return render(request, "referrals/extension_requests.html", {"rows": rows}, status=status)
 
 
 @login_required
 def extension_requests(request: HttpRequest) -> HttpResponse:
+    """SERVICE.md "Who uses it": the PSW and SMPE "approve extensions and exceptional
+    sessions"."""
     perms.require(request.user, perms.is_triager)
-    pending = ExtensionRequest.objects.filter(
-        status=ExtensionRequest.Status.PENDING,
-        referral__in=referrals_visible_to(request.user),
-    ).select_related("referral")
-    return render(request, "referrals/extension_requests.html", {"requests": pending})
+    return _requests_page(request)
+
+
+@login_required
+@require_POST
+def decide_extension(request: HttpRequest, referral_id: int, request_id: int) -> HttpResponse:
+    referral = get_referral_for_user(request, referral_id)
+    perms.require(request.user, perms.can_decide_extension, referral)
+    pending = get_object_or_404(referral.extension_requests, pk=request_id)
+    form = case_forms.ExtensionDecisionForm(request.POST, request_id=pending.pk)
+    # Decided already: a conflict, whatever version was posted.
+    is_pending = pending.status == ExtensionRequest.Status.PENDING
+    current = referral.version if is_pending else -1
+    status = case_forms.run_service(
+        form,
+        lambda data: services.decide_extension_request(
+            request_id=pending.pk,
+            by=request.user,
+            approve=data["decision"] == "approve",
+            note=data["note"],
+        ),
+        current_version=current,
+    )
+    if status is None:
+        messages.success(
+            request,
+            f"Your decision on {referral.reference} is recorded, and the therapist has been told.",
+        )
+        return redirect("referrals:extension_requests")
+    if status == case_forms.CONFLICT:
+        messages.error(
+            request,
+            f"The request on {referral.reference} was just decided or changed by someone "
+            "else. Please look at the latest list.",
+        )
+        return _requests_page(request, status=status)
+    return _requests_page(request, bound=form, bound_id=pending.pk, status=status)
+
+
+# --- withdrawal -------------------------------------------------------------------------
+
+
+def _after_withdrawal_url(referral: Referral, user) -> str:
+    if perms.is_staff_member(referral, user):
+        return reverse("referrals:own")
+    if perms.is_allocated_therapist(referral, user):
+        return reverse("therapists:case", args=[referral.pk])
+    return reverse("referrals:detail", args=[referral.pk])
+
+
+@login_required
+def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """SERVICE.md step 12: "the staff member may decline or stop support at any point".
+    A kind confirmation page on GET; the withdrawal on POST."""
+    referral = get_referral_for_user(request, referral_id)
+    perms.require(request.user, perms.can_withdraw, referral)
+    is_staff_member = perms.is_staff_member(referral, request.user)
+    status = 200
+    form = case_forms.WithdrawForm(initial={"version": referral.version})
+    may_withdraw = referral.state in Referral.WITHDRAWABLE_STATES
+    if request.method == "POST" and may_withdraw:
+        form = case_forms.WithdrawForm(request.POST)
+        status = case_forms.run_service(
+            form,
+            lambda data: services.withdraw_referral(
+                referral_id=referral.pk,
+                by=request.user,
+                reason=data["reason"],
+                expected_version=data["version"],
+            ),
+            current_version=referral.version,
+        )
+        if status is None:
+            messages.success(
+                request,
+                "Support has been stopped, as asked. Thank you for letting us know. "
+                "If support is wanted again, the line manager can refer again at any time."
+                if not is_staff_member
+                else "Your support has been stopped, as you asked. Thank you for letting us "
+                "know. If you would like support again, your line manager can refer you at "
+                "any time, and your GP and the wellbeing service are there for you too.",
+            )
+            return redirect(_after_withdrawal_url(referral, request.user))
+        if status == case_forms.CONFLICT:
+            referral = get_referral_for_user(request, referral_id, audit=False)
+            may_withdraw = referral.state in Referral.WITHDRAWABLE_STATES
+            case_forms.refresh_version(form, referral.version)
+    elif request.method == "POST":
+        status = 409
+    context = {
+        "referral": referral,
+        "form": form,
+        "may_withdraw": may_withdraw,
+        "is_staff_member": is_staff_member,
+        "back_url": _after_withdrawal_url(referral, request.user),
+    }
+    return render(request, "referrals/withdraw_confirm.html", context, status=status)
 
 
 urlpatterns = [
     path("my-support/", own_referrals, name="own"),
     path("extension-requests/", extension_requests, name="extension_requests"),
+    path(
+        "<int:referral_id>/extension-requests/<int:request_id>/decide/",
+        decide_extension,
+        name="decide_extension",
+    ),
+    path("<int:referral_id>/withdraw/", withdraw, name="withdraw"),
 ]

@@ -1,25 +1,162 @@
-"""PSW / SMPE: the triage queue and decisions."""
+"""PSW / SMPE: the triage queue and decisions (SERVICE.md step 4: "accept, decline
+(reason + signposting), or request more information")."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
+from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from referrals import permissions as perms
-from referrals.models import Referral
-from referrals.selectors import referrals_visible_to
+from referrals import services, sla
+from referrals.filters import AWAITING_TRIAGE, TriageFilter
+from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
+from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.views.intake import conflict, detail_context, posted_version
+from therapists.models import Provider
+
+# Names are personal data: the search box posts, so a name never sits in a URL, a
+# browser history or a proxy log (SECURITY-CHECKLIST #18).
+NOT_IN_QUERY_STRING = ("staff_name",)
 
 
 @login_required
 def triage_queue(request: HttpRequest) -> HttpResponse:
+    """Every referral awaiting a decision, oldest first, with its age in working days
+    and a badge when its clock is near or past its limit."""
     perms.require(request.user, perms.is_triager)
-    referrals = (
+    if request.method == "POST":
+        data = request.POST
+    else:
+        data = request.GET.copy()
+        for name in NOT_IN_QUERY_STRING:
+            data.pop(name, None)
+    base = (
         referrals_visible_to(request.user)
-        .filter(state=Referral.State.SUBMITTED)
-        .select_related("incident", "incident__team")
-        .order_by("submitted_at")
+        .filter(state__in=AWAITING_TRIAGE)
+        .select_related("incident", "incident__team", "group")
+        .prefetch_related("reviews", "key_dates")
+        .order_by("submitted_at", "pk")
     )
-    return render(request, "referrals/triage_queue.html", {"referrals": referrals})
+    filterset = TriageFilter(data or None, queryset=base)
+    rows = [
+        {
+            "referral": referral,
+            "clocks": [c for c in sla.referral_clocks(referral) if c.is_running],
+            "paused": referral.state == "more_info",
+        }
+        for referral in filterset.qs
+    ]
+    return render(request, "referrals/triage_queue.html", {"filter": filterset, "rows": rows})
 
 
-urlpatterns = [path("triage/", triage_queue, name="triage")]
+def _providers():
+    return Provider.objects.all()
+
+
+def _forms(data=None, action: str | None = None) -> dict:
+    """The three decision forms; only the one that was posted is bound."""
+    providers = _providers()
+    accept_initial = {}
+    if len(providers) == 1:
+        accept_initial["provider"] = providers[0].pk
+    return {
+        "accept_form": AcceptForm(
+            data if action == "accept" else None,
+            prefix="accept",
+            providers=providers,
+            initial=accept_initial,
+        ),
+        "decline_form": DeclineForm(data if action == "decline" else None, prefix="decline"),
+        "question_form": MoreInformationForm(
+            data if action == "more_info" else None, prefix="more_info"
+        ),
+    }
+
+
+def _decide(request: HttpRequest, referral, action: str, form) -> str:
+    """Call the service for ``action``; returns the message for the person."""
+    version = posted_version(request)
+    data = form.cleaned_data
+    if action == "accept":
+        services.accept_referral(
+            referral_id=referral.pk,
+            by=request.user,
+            provider=data["provider"],
+            note=data["note"].strip(),
+            expected_version=version,
+        )
+        return (
+            f"Accepted and sent to {data['provider']}. Their coordinator and the line "
+            "manager have been told."
+        )
+    if action == "decline":
+        services.decline_referral(
+            referral_id=referral.pk,
+            by=request.user,
+            reason=data["reason"],
+            signposting=data["signposting"],
+            expected_version=version,
+        )
+        return "Declined. The line manager has been told, with where support can be found instead."
+    services.request_more_information(
+        referral_id=referral.pk,
+        by=request.user,
+        question=data["question"],
+        expected_version=version,
+    )
+    return (
+        "Your question has been sent to the line manager. The triage clock is paused until "
+        "they answer."
+    )
+
+
+@login_required
+def triage_decision(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """One referral, as triage sees it, with the three decisions."""
+    referral = get_referral_for_user(request, referral_id)
+    if not perms.can_triage(referral, request.user):
+        raise PermissionDenied
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action not in (None, "accept", "decline", "more_info"):
+        action = None
+    forms = _forms(request.POST if action else None, action)
+
+    def page(ref, **extra):
+        return {
+            **detail_context(ref, request.user),
+            **forms,
+            "may_decide": has_transition_perm(ref.accept, request.user),
+            "kept_forms": list(forms.values()),
+            **extra,
+        }
+
+    if action:
+        form = forms[
+            {"accept": "accept_form", "decline": "decline_form", "more_info": "question_form"}[
+                action
+            ]
+        ]
+        if form.is_valid():
+            try:
+                message = _decide(request, referral, action, form)
+            except (services.ReferralChanged, TransitionNotAllowed):
+                latest = get_referral_for_user(request, referral_id, audit=False)
+                return conflict(request, "referrals/triage_decision.html", page(latest))
+            except (ValidationError, services.RuleRefused) as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, message)
+                return redirect("referrals:triage")
+        return render(request, "referrals/triage_decision.html", page(referral), status=400)
+    return render(request, "referrals/triage_decision.html", page(referral))
+
+
+urlpatterns = [
+    path("triage/", triage_queue, name="triage"),
+    path("triage/<int:referral_id>/", triage_decision, name="triage_decide"),
+]

@@ -1,24 +1,135 @@
-"""Provider coordinator: accepted referrals awaiting a therapist."""
+"""Provider coordinator: accepted referrals awaiting a therapist, and allocating or
+reallocating one (SERVICE.md step 5: "the coordinator identifies and allocates a
+therapist")."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from referrals import permissions as perms
+from referrals import services, sla
+from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
-from referrals.selectors import referrals_visible_to
+from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.views.intake import conflict, posted_version
+from therapists.models import Therapist
 
 
 @login_required
 def allocation_queue(request: HttpRequest) -> HttpResponse:
+    """Referrals sent to this coordinator's provider and not yet allocated, the longest
+    waiting first, with the allocation clock."""
     perms.require(request.user, perms.is_coordinator)
     referrals = (
         referrals_visible_to(request.user)
         .filter(state=Referral.State.ACCEPTED)
-        .order_by("decided_at")
+        .select_related("incident", "incident__team", "provider", "group")
+        .prefetch_related("reviews", "key_dates")
+        .order_by("decided_at", "pk")
     )
-    return render(request, "therapists/allocation_queue.html", {"referrals": referrals})
+    rows = [
+        {"referral": r, "clocks": [c for c in sla.referral_clocks(r) if c.is_running]}
+        for r in referrals
+    ]
+    return render(request, "therapists/allocation_queue.html", {"rows": rows})
 
 
-urlpatterns = [path("allocation/", allocation_queue, name="allocation_queue")]
+def _pool(provider_id: int):
+    """The provider's therapists with how many cases each holds now."""
+    return (
+        Therapist.objects.filter(provider_id=provider_id, is_active=True)
+        .select_related("user")
+        .annotate(
+            active_cases=Count("referrals", filter=Q(referrals__state__in=Referral.SUPPORT_STATES))
+        )
+    )
+
+
+@login_required
+def allocate(request: HttpRequest, referral_id: int) -> HttpResponse:
+    """Allocate a therapist to an accepted referral, or reallocate one in support with a
+    reason. Only therapists available today are offered."""
+    referral = get_referral_for_user(request, referral_id)
+    user = request.user
+    reallocating = referral.state in Referral.SUPPORT_STATES
+    may = (
+        has_transition_perm(referral.reallocate, user)
+        if reallocating
+        else has_transition_perm(referral.allocate, user)
+    )
+    if not may:
+        if perms.can_allocate(referral, user):
+            messages.info(request, "This referral has no allocation to make or change now.")
+            return redirect("referrals:detail", referral_id=referral.pk)
+        raise PermissionDenied
+
+    today = timezone.localdate()
+    pool = list(_pool(referral.provider_id))
+    available = _pool(referral.provider_id).available_on(today)
+    if reallocating:
+        available = available.exclude(pk=referral.therapist_id)
+    available_ids = set(available.values_list("pk", flat=True))
+    for therapist in pool:
+        therapist.remaining = max(therapist.capacity - therapist.active_cases, 0)
+        therapist.is_available = therapist.pk in available_ids
+        therapist.is_current = therapist.pk == referral.therapist_id
+
+    form = AllocateForm(
+        request.POST if request.method == "POST" else None,
+        therapists=available,
+        reallocating=reallocating,
+    )
+    context = {
+        "referral": referral,
+        "form": form,
+        "pool": pool,
+        "reallocating": reallocating,
+        # The coordinator sees only what a therapist needs to make contact.
+        "show_event_details": perms.can_see_event_details(referral, user),
+    }
+    if request.method != "POST":
+        return render(request, "therapists/allocate.html", context)
+    if form.is_valid():
+        therapist = form.cleaned_data["therapist"]
+        try:
+            if reallocating:
+                services.reallocate_referral(
+                    referral_id=referral.pk,
+                    therapist=therapist,
+                    by=user,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=posted_version(request),
+                )
+            else:
+                services.allocate_referral(
+                    referral_id=referral.pk,
+                    therapist=therapist,
+                    by=user,
+                    expected_version=posted_version(request),
+                )
+        except (services.ReferralChanged, TransitionNotAllowed):
+            latest = get_referral_for_user(request, referral_id, audit=False)
+            return conflict(request, "therapists/allocate.html", {**context, "referral": latest})
+        except (ValidationError, services.RuleRefused) as exc:
+            add_service_errors(form, exc)
+        else:
+            verb = "reallocated to" if reallocating else "allocated to"
+            messages.success(
+                request, f"{referral.reference} is {verb} {therapist}, who has been told."
+            )
+            return redirect("therapists:allocation_queue")
+    return render(request, "therapists/allocate.html", context, status=400)
+
+
+urlpatterns = [
+    path("allocation/", allocation_queue, name="allocation_queue"),
+    path("allocation/<int:referral_id>/", allocate, name="allocate"),
+]

@@ -35,7 +35,11 @@ from therapists.selectors import (
     upcoming_key_dates,
 )
 
-KEY_DATE_STATES = (Referral.State.ALLOCATED, Referral.State.ACTIVE, Referral.State.EXTENSION_REQUESTED)
+KEY_DATE_STATES = (
+    Referral.State.ALLOCATED,
+    Referral.State.ACTIVE,
+    Referral.State.EXTENSION_REQUESTED,
+)
 
 
 @login_required
@@ -124,12 +128,30 @@ def _workspace(
         and is_active
         and referral.may_request_exceptional_session(),
         "may_change_key_dates": state in KEY_DATE_STATES,
-        "may_record_group_session": referral.is_group
-        and state in (State.ALLOCATED, State.ACTIVE),
+        "may_record_group_session": referral.is_group and state in (State.ALLOCATED, State.ACTIVE),
         "may_close": is_active,
         "may_withdraw": state in Referral.WITHDRAWABLE_STATES
         and perms.can_withdraw(referral, request.user),
     }
+    shown = {
+        "plan": context["may_plan_first_meeting"],
+        "first": context["may_record_first_meeting"],
+        "contact": context["may_record_manager_contact"],
+        "session": context["may_record_session"] and not context["waiting_for_decision"],
+        "group": context["may_record_group_session"],
+        "review": context["may_record_review"],
+        "exceptional": context["may_request_exceptional"],
+        "key_date": context["may_change_key_dates"],
+        "closure": context["may_close"],
+    }
+    # A refusal for a form this case no longer shows is said at the top of the page.
+    context["refusals"] = [
+        message
+        for key, form in (bound or {}).items()
+        if not shown.get(key)
+        for errors in form.errors.values()
+        for message in errors
+    ]
     return render(request, "therapists/case.html", context, status=status)
 
 
@@ -417,9 +439,7 @@ def remove_key_date(request: HttpRequest, referral_id: int, key_date_id: int) ->
 
 def _ics_text(value: str) -> str:
     """RFC 5545 3.3.11: escape backslash, semicolon, comma and newlines."""
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-    )
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _ics_fold(line: str) -> str:
@@ -453,8 +473,7 @@ def key_date_calendar(key_date: KeyDate, referral: Referral, *, host: str) -> st
         f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
         f"DTSTART;VALUE=DATE:{key_date.date:%Y%m%d}",
         f"DTEND;VALUE=DATE:{key_date.date + timedelta(days=1):%Y%m%d}",
-        "SUMMARY:"
-        + _ics_text(f"{referral.reference}: key date ({key_date.get_kind_display()})"),
+        "SUMMARY:" + _ics_text(f"{referral.reference}: key date ({key_date.get_kind_display()})"),
         "TRANSP:TRANSPARENT",
         "END:VEVENT",
         "END:VCALENDAR",

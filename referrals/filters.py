@@ -1,0 +1,46 @@
+"""Filters for the triage queue: state, team, category and a search by staff name."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+
+from referrals.models import CriticalIncident, Referral, Team
+
+# What "awaiting a decision" means for triage: waiting for them, or waiting for the
+# line manager's answer to their question.
+AWAITING_TRIAGE = (Referral.State.SUBMITTED, Referral.State.MORE_INFO)
+
+
+class TriageFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(
+        label="Status",
+        choices=[(s.value, s.label) for s in AWAITING_TRIAGE],
+        empty_label="All awaiting a decision",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    team = django_filters.ModelChoiceFilter(
+        label="Team",
+        field_name="incident__team",
+        queryset=Team.objects.all(),
+        empty_label="All teams",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    category = django_filters.ChoiceFilter(
+        label="Incident",
+        field_name="incident__category",
+        choices=CriticalIncident.Category.choices,
+        empty_label="All kinds",
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    staff_name = django_filters.CharFilter(
+        label="Staff member's name",
+        lookup_expr="icontains",
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "class": "form-control"}
+        ),
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["state", "team", "category", "staff_name"]

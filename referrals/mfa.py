@@ -1,0 +1,105 @@
+"""The second sign-in step (TOTP) for password logins (SECURITY-CHECKLIST row 6).
+
+Who needs it is configuration, ``CIRS_MFA_REQUIRED_ROLES``: ``["all"]``, ``["none"]`` or
+a list of ``Role`` values. Anyone who needs it and has not entered a code in this session
+is sent to the code step from every page except sign-in, sign-out and the code pages.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.admin import AdminSite
+from django.core import checks
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
+from django_otp import user_has_device
+from django_otp.admin import OTPAdminSite
+
+from referrals.roles import Role
+
+ALL = "all"
+NONE = "none"
+# The pages someone half-way through signing in must still reach.
+EXEMPT_URL_NAMES = ("login", "logout", "otp_verify", "otp_enrol")
+
+
+def required_roles() -> frozenset[str]:
+    value = settings.CIRS_MFA_REQUIRED_ROLES
+    if isinstance(value, str):
+        value = value.split(",")
+    return frozenset(item.strip().lower() for item in value if item.strip())
+
+
+def mfa_required_for(user) -> bool:
+    """Does this signed-in person need the second step before seeing anything?"""
+    if not user.is_authenticated:
+        return False
+    roles = required_roles()
+    if NONE in roles or not roles:
+        return False
+    if ALL in roles:
+        return True
+    # Staff who reach the admin hold the keys to everyone's data: always a second step.
+    return user.is_staff or user.has_role(*roles)
+
+
+def is_satisfied(user) -> bool:
+    return not mfa_required_for(user) or user.is_verified()
+
+
+def second_step_url(user, next_url: str = "") -> str:
+    name = "otp_verify" if user_has_device(user, confirmed=True) else "otp_enrol"
+    url = reverse(name)
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+def _exempt_paths() -> tuple[str, ...]:
+    return (*(reverse(name) for name in EXEMPT_URL_NAMES), settings.STATIC_URL)
+
+
+class MFARequiredMiddleware:
+    """Sends a signed-in person who still owes the code to the code step. Runs after
+    ``OTPMiddleware``, which gives ``request.user.is_verified()``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if is_satisfied(user) or request.path.startswith(_exempt_paths()):
+            return self.get_response(request)
+        return redirect(second_step_url(user, request.get_full_path()))
+
+
+class CirsAdminSite(OTPAdminSite):
+    """The admin asks for the code whenever the second step is switched on, and its only
+    way in is the service's own sign-in page (one door: lockout, audit and code step)."""
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return AdminSite.has_permission(self, request) and is_satisfied(request.user)
+
+    def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if request.user.is_authenticated:
+            if self.has_permission(request):
+                return redirect(f"{self.name}:index")
+            raise PermissionDenied
+        query = urlencode({"next": request.GET.get("next") or reverse(f"{self.name}:index")})
+        return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
+
+
+@checks.register(checks.Tags.security)
+def check_mfa_roles(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    allowed = {ALL, NONE, *Role.values}
+    unknown = sorted(required_roles() - allowed)
+    if unknown:
+        return [
+            checks.Error(
+                f"MFA_REQUIRED_ROLES has unknown values: {', '.join(unknown)}.",
+                hint=f"Use 'all', 'none' or a comma list of: {', '.join(Role.values)}.",
+                id="cirs.E001",
+            )
+        ]
+    return []

@@ -1,0 +1,91 @@
+"""SECURITY-CHECKLIST row 7: resetting a password through the e-mailed link does not
+get past the second step — the first page after signing in still asks for the code."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from playwright.sync_api import sync_playwright
+
+from tests.config.conftest import add_totp_device, code_for
+from tests.factories import UserFactory
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+NEW_PASSWORD = "lanterns over the harbour at midnight"
+
+
+@pytest.fixture
+def browser_page(chromium_path, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls
+    # are still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+            _wait_for_live_server_requests()
+
+
+def _wait_for_live_server_requests() -> None:
+    """Let the live server's request threads see the browser go and close their
+    database connections, so PostgreSQL can drop the test database afterwards."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and "process_request" in thread.name:
+            thread.join(timeout=10)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_password_reset_still_demands_the_code(live_server, browser_page, settings):
+    settings.CIRS_MFA_REQUIRED_ROLES = ["all"]
+    person = UserFactory(username="robin", email="robin@example.org")
+    device = add_totp_device(person)
+    page = browser_page
+
+    page.goto(live_server.url + reverse("login"))
+    page.get_by_role("link", name="Forgotten your password?").click()
+    page.locator("#id_email").fill(person.email)
+    page.get_by_role("button", name="Send me a link").click()
+    page.get_by_text("Please check your e-mail").wait_for()
+
+    link = re.search(r"https?://\S+/accounts/password_reset/\S+/", mail.outbox[-1].body)[0]
+    page.goto(link)
+    page.locator("#id_new_password1").fill(NEW_PASSWORD)
+    page.locator("#id_new_password2").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Save my new password").click()
+    page.get_by_text("Your password has been changed").wait_for()
+
+    # Nothing is open yet: the reset did not sign anyone in.
+    page.goto(live_server.url + reverse("referrals:notifications"))
+    assert page.url.startswith(live_server.url + reverse("login"))
+
+    page.locator("#id_username").fill(person.username)
+    page.locator("#id_password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(re.escape(reverse("otp_verify"))))
+    assert "please enter the 6-digit code" in page.content()
+
+    page.goto(live_server.url + reverse("referrals:notifications"))
+    assert page.url.startswith(live_server.url + reverse("otp_verify"))
+
+    page.locator("#id_token").fill(code_for(device))
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url(live_server.url + reverse("referrals:notifications"))
+    assert page.get_by_role("button", name="Sign out").is_visible()

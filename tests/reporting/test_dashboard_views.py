@@ -1,0 +1,249 @@
+"""The monitoring dashboard and its downloads: who may see them, what they hold, and
+that they hold nothing that could identify anyone (SECURITY-CHECKLIST #14, #15)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import zipfile
+import zlib
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from referrals.models import AuditEvent, Referral
+from reporting import exports
+from reporting.figures import monitoring_figures
+from reporting.periods import Period
+from tests.reporting.conftest import MARKERS
+
+Q1 = {"start": "2026-04-01", "end": "2026-06-30"}
+DASHBOARD = "reporting:dashboard"
+DOWNLOADS = ["reporting:report_pdf", "reporting:report_csv", "reporting:report_xlsx"]
+
+
+def _xlsx_text(body: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(body)) as book:
+        return " ".join(
+            book.read(name).decode() for name in book.namelist() if name.endswith(".xml")
+        )
+
+
+def _pdf_objects(pdf: bytes) -> bytes:
+    """The PDF with its compressed streams inflated, to look for structure markers."""
+    parts = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        with contextlib.suppress(zlib.error):
+            parts.append(zlib.decompress(match.group(1)))
+    return b" ".join(parts)
+
+
+def _assert_anonymous(text: str, quarter) -> None:
+    for marker in MARKERS.values():
+        assert marker not in text
+    assert "MARKER" not in text
+    assert not re.search(r"CIRS-\d", text)
+    assert not re.search(r"/referrals/\d+/", text)
+    for referral in quarter.cases.values():
+        assert referral.reference not in text
+
+
+@pytest.mark.parametrize("persona", ["service_lead", "psw", "smpe"])
+def test_report_readers_see_the_dashboard_for_the_current_quarter(client, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.get(reverse(DASHBOARD))
+
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert figures.period == Period.current_quarter()
+    assert "Referrals by team or department" in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["manager", "coordinator", "staff_member", "outsider"])
+@pytest.mark.parametrize("url_name", [DASHBOARD, *DOWNLOADS])
+def test_other_roles_are_refused(client, persona, url_name, request):
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.get(reverse(url_name), Q1)
+
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD).exists()
+
+
+def test_therapists_are_refused(client, therapist):
+    client.force_login(therapist.user)
+
+    assert client.get(reverse(DASHBOARD)).status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get(reverse(DASHBOARD))
+
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_any_date_range_can_be_chosen(client, service_lead, quarter):
+    client.force_login(service_lead)
+
+    response = client.get(reverse(DASHBOARD), Q1)
+
+    assert response.status_code == 200
+    assert response.context["figures"].referrals_total == 6
+    page = response.content.decode()
+    assert "Q1 2026/27" in page
+    assert "&lt;5" in page  # small team counts are hidden
+
+
+def test_an_end_before_the_start_is_explained_and_keeps_the_dates(client, service_lead):
+    client.force_login(service_lead)
+
+    response = client.get(reverse(DASHBOARD), {"start": "2026-06-30", "end": "2026-04-01"})
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Please choose an end date on or after the start date." in page
+    assert 'value="2026-06-30"' in page
+    assert 'value="2026-04-01"' in page
+    assert "figures" not in response.context
+
+
+def test_a_date_that_is_not_a_date_is_explained(client, service_lead):
+    client.force_login(service_lead)
+
+    response = client.get(reverse("reporting:report_csv"), {"start": "soon", "end": "2026-04-01"})
+
+    assert response.status_code == 400
+    assert "Enter a valid date." in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD).exists()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "content_type", "magic"),
+    [
+        ("reporting:report_pdf", "application/pdf", b"%PDF-"),
+        ("reporting:report_csv", "text/csv; charset=utf-8", b"Critical Incident"),
+        (
+            "reporting:report_xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            b"PK",
+        ),
+    ],
+)
+def test_downloads_are_audited(client, service_lead, url_name, content_type, magic):
+    client.force_login(service_lead)
+
+    response = client.get(reverse(url_name), Q1)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response.content.startswith(magic)
+    assert "cirs-monitoring-2026-04-01-to-2026-06-30." in response["Content-Disposition"]
+    event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
+    assert (event.user, event.object_type, event.object_id) == (
+        service_lead,
+        "report",
+        "2026-04-01/2026-06-30",
+    )
+
+
+def test_the_pdf_is_tagged_with_a_title_and_language(quarter):
+    figures = monitoring_figures(Period.current_quarter())
+
+    pdf = exports.report_pdf(figures)
+    objects = _pdf_objects(pdf)
+
+    assert pdf.startswith(b"%PDF-")
+    assert b"/StructTreeRoot" in objects  # tagged
+    assert b"/MarkInfo" in objects
+    assert b"/Lang (en-GB)" in objects
+    assert b"pdfuaid" in objects  # declares PDF/UA in its metadata
+    assert b"CIRS monitoring report" in objects  # the document title
+
+
+def test_the_pdf_has_a_cover_page_numbers_tables_and_a_chart_per_figure(quarter):
+    figures = monitoring_figures(Period.current_quarter())
+
+    html = exports.report_html(figures)
+
+    assert '<html lang="en-GB">' in html
+    assert "<title>CIRS monitoring report" in html
+    assert "Produced on" in html
+    assert "counter(page)" in html and "counter(pages)" in html
+    assert "<script" not in html
+    charts = html.count("<svg")
+    tables = html.count("<table")
+    # Every figure has a table; every one but the team breakdown has a chart.
+    assert tables == 11
+    assert charts == tables - 1
+
+
+def test_dashboard_and_every_download_hold_no_names_details_or_references(
+    client, service_lead, quarter
+):
+    client.force_login(service_lead)
+    dashboard = client.get(reverse(DASHBOARD), Q1)
+    figures = dashboard.context["figures"]
+    texts = [
+        dashboard.content.decode(),
+        client.get(reverse("reporting:report_csv"), Q1).content.decode(),
+        _xlsx_text(client.get(reverse("reporting:report_xlsx"), Q1).content),
+        exports.report_html(figures),  # what the PDF is printed from
+    ]
+
+    assert figures.referrals_total == 6  # the marked cases are in the figures...
+    for text in texts:
+        _assert_anonymous(text, quarter)  # ...but nothing about them is
+
+
+def _referral_url_names(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            yield from _referral_url_names(pattern, namespace)
+        elif (
+            isinstance(pattern, URLPattern)
+            and pattern.name
+            and "referral_id" in pattern.pattern.converters
+        ):
+            yield f"{prefix}{pattern.name}", set(pattern.pattern.converters)
+
+
+def test_service_leads_get_404_on_every_per_referral_page(client, service_lead, flow):
+    referral = flow.referral(state=Referral.State.CLOSED)
+    client.force_login(service_lead)
+    names = list(_referral_url_names())
+    assert "reporting:evaluation" in {name for name, _ in names}
+
+    for name, params in names:
+        if params != {"referral_id"}:
+            continue
+        url = reverse(name, kwargs={"referral_id": referral.pk})
+        response = client.get(url)
+        if response.status_code == 405:  # a POST-only action
+            response = client.post(url, {})
+        assert response.status_code == 404, name
+    assert AuditEvent.objects.filter(
+        user=service_lead, action=AuditEvent.Action.DENIED, object_id=str(referral.pk)
+    ).exists()
+
+
+@pytest.mark.parametrize("url_name", [DASHBOARD, "reporting:report_csv"])
+def test_the_figures_take_a_fixed_number_of_queries(
+    client, service_lead, flow, url_name, django_assert_max_num_queries
+):
+    client.force_login(service_lead)
+    for _ in range(5):
+        flow.referral(state=Referral.State.ACTIVE, sessions=2)
+    with django_assert_max_num_queries(30) as few:
+        client.get(reverse(url_name))
+    for _ in range(20):
+        flow.referral(state=Referral.State.ACTIVE, sessions=2)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse(url_name))
+
+    assert response.status_code == 200

@@ -1,0 +1,154 @@
+"""The monitoring figures against the hand-built quarter in ``conftest.py``. Every
+expected number below was worked out by hand from that story."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from referrals.models import Referral
+from reporting.figures import monitoring_figures, pseudonym
+from reporting.periods import Period
+from tests.reporting.conftest import london, travel
+
+Q1 = Period(start=date(2026, 4, 1), end=date(2026, 6, 30))
+
+
+@pytest.fixture
+def figures(quarter):
+    return monitoring_figures(Q1)
+
+
+def test_referrals_are_counted_by_first_submission_in_london_time(figures):
+    # B (1 April 00:30 BST) is in; A (31 March 23:30 BST) and E (February) are not.
+    assert figures.referrals == {"individual": 5, "group": 1}
+    assert figures.referrals_total == 6
+
+
+def test_the_quarter_before_holds_the_31_march_referral(quarter):
+    q4 = monitoring_figures(Period(start=date(2026, 1, 1), end=date(2026, 3, 31)))
+
+    assert q4.referrals == {"individual": 2, "group": 0}  # A and E
+
+
+def test_team_breakdown_hides_small_counts_and_keeps_totals_exact(figures):
+    rows = {team: [cell.display for cell in cells] for team, cells in figures.by_team.rows}
+
+    assert rows == {
+        "Child Protection North": ["<5", "*", "<5"],  # 3, 0 (hidden: see the group column), 3
+        "Youth Justice": ["<5", "<5", "<5"],  # 2, 1, 3
+    }
+    assert figures.by_team.totals == [5, 1, 6]
+
+
+def test_staff_and_incidents_supported_per_therapist_use_pseudonyms(figures):
+    # Therapist one: A, B, D and E had a session in the quarter; incidents A, B (= E), D.
+    # Therapist two: C and H one to one, and the group F; incidents C, H, F.
+    assert figures.staff_supported == {"Therapist A": 4, "Therapist B": 2}
+    assert figures.incidents_supported == {"Therapist A": 3, "Therapist B": 3}
+
+
+def test_group_sessions(figures):
+    assert (figures.group_sessions, figures.group_attendees) == (2, 9)
+
+
+def test_length_of_support_for_cases_closed_in_the_period(figures):
+    # B closed after 3 attended sessions, H after its first meeting; E closes in July.
+    assert figures.length_of_support == {0: 0, 1: 1, 2: 0, 3: 1, 4: 0, 5: 0, 6: 0, 7: 0}
+
+
+def test_first_meetings_within_48_hours(figures):
+    # A, B, C (exactly 48 working-clock hours over a weekend: in time) and H; D is late.
+    assert figures.first_meetings == 5
+    assert figures.first_meetings_within_target == 4
+
+
+def test_active_cases_at_quarter_end(figures):
+    # A, C, E (closed in July) and the group F; H closed at 23:30 on 30 June.
+    assert figures.active_at == [(date(2026, 6, 30), 4)]
+
+
+def test_active_cases_at_each_quarter_end_of_a_longer_period(quarter):
+    figures = monitoring_figures(Period(start=date(2026, 1, 1), end=date(2026, 6, 30)))
+
+    # At the end of 31 March: A (allocated at 23:30 that day) and E; B came at 00:30.
+    assert figures.active_at == [(date(2026, 3, 31), 2), (date(2026, 6, 30), 4)]
+
+
+def test_exit_pathways(figures):
+    assert dict(figures.exit_pathways) == {
+        "No further support needed": 1,
+        "LCC wellbeing service": 1,
+        "GP": 0,
+        "NHS mental health services": 0,
+        "Out of scope of this service (advised to see GP)": 0,
+    }
+
+
+def test_evaluation_results(figures):
+    ev = figures.evaluation
+
+    assert ev.responses == 2
+    assert ev.timely == {1: 0, 2: 0, 3: 1, 4: 0, 5: 1}
+    assert ev.helpful == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1}
+    assert ev.would_recommend == 1
+
+
+def test_sla_performance_for_clocks_stopped_in_the_period(figures):
+    rows = {row.clock: (row.met, row.breached, row.target_met) for row in figures.sla}
+
+    assert rows == {
+        # B, C, D, F and H were accepted at once; G was declined five working days on.
+        "triage": (5, 1, 5),
+        "allocation": (5, 0, 5),
+        # A, B, C, D, H held first meetings; D's came after the 48-hour target.
+        "first_meeting": (5, 0, 4),
+        "manager_contact": (0, 0, None),
+        "review": (0, 0, None),
+        "closure_summary": (0, 0, None),
+    }
+
+
+def test_a_withdrawn_case_is_not_active_and_not_in_length_of_support(quarter):
+    withdrawn = quarter.cases["D"]
+    assert withdrawn.state == Referral.State.WITHDRAWN
+    with travel(london(2026, 6, 30, 12, 0)):
+        figures = monitoring_figures(Period(start=date(2026, 6, 9), end=date(2026, 6, 9)))
+
+    # On 9 June D was still in support, with A, C, E, F and H (allocated 15 June: not yet).
+    assert figures.active_at == [(date(2026, 6, 9), 5)]
+    assert sum(figures.length_of_support.values()) == 0
+
+
+def test_pseudonyms_run_past_z():
+    assert [pseudonym(i) for i in (0, 25, 26, 27)] == [
+        "Therapist A",
+        "Therapist Z",
+        "Therapist AA",
+        "Therapist AB",
+    ]
+
+
+def _build(flow, n):
+    for _ in range(n):
+        referral = flow.referral(state=Referral.State.ACTIVE, sessions=2)
+        flow.close(referral)
+
+
+def test_figures_take_the_same_number_of_queries_for_5_and_50_referrals(
+    flow, django_assert_num_queries
+):
+    period = Period.current_quarter()
+    _build(flow, 5)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        small = monitoring_figures(period)
+    _build(flow, 45)
+    with django_assert_num_queries(len(few.captured_queries)):
+        large = monitoring_figures(period)
+
+    assert small.referrals_total == 5
+    assert large.referrals_total == 50

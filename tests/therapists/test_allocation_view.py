@@ -1,0 +1,262 @@
+"""The provider coordinator's queue and allocation page (SERVICE.md step 5)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from referrals import services
+from referrals.models import Allocation, Referral
+from referrals.roles import Role
+from tests.factories import TherapistFactory, UserFactory
+
+QUEUE = "therapists:allocation_queue"
+
+
+def allocate_url(referral) -> str:
+    return reverse("therapists:allocate", args=[referral.pk])
+
+
+def pool_therapist(provider, name: str, **kwargs):
+    return TherapistFactory(
+        user=UserFactory(first_name=name, roles=[Role.THERAPIST]), provider=provider, **kwargs
+    )
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+def test_queue_shows_accepted_referrals_of_this_provider_longest_waiting_first(
+    client, flow, coordinator, other_coordinator
+):
+    first = flow.referral(state="accepted", staff_name="First Waiting")
+    second = flow.referral(state="accepted", staff_name="Second Waiting")
+    flow.referral(state="allocated", staff_name="Already Allocated")
+    flow.referral(state="submitted", staff_name="Not Yet Triaged")
+    client.force_login(coordinator)
+
+    response = client.get(reverse(QUEUE))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert [row["referral"].pk for row in response.context["rows"]] == [first.pk, second.pk]
+    assert "Already Allocated" not in html
+    assert "Not Yet Triaged" not in html
+    assert "Test event details" not in html
+    assert "Therapist allocated" in html, "the allocation clock is shown"
+
+    client.force_login(other_coordinator)
+    assert client.get(reverse(QUEUE)).context["rows"] == []
+
+
+@pytest.mark.parametrize("persona", ["psw", "manager", "outsider"])
+def test_only_coordinators_have_the_queue(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+
+    assert client.get(reverse(QUEUE)).status_code == 403
+
+
+def test_queue_uses_a_constant_number_of_queries(
+    client, flow, coordinator, django_assert_max_num_queries
+):
+    client.force_login(coordinator)
+    for _ in range(5):
+        flow.referral(state="accepted")
+    with django_assert_max_num_queries(30) as five:
+        client.get(reverse(QUEUE))
+    # 200 more, in bulk: the services take too long for this many on PostgreSQL.
+    model = Referral.objects.filter(state=Referral.State.ACCEPTED).first()
+    Referral.objects.bulk_create(
+        Referral(
+            state=Referral.State.ACCEPTED,
+            incident=model.incident,
+            created_by=model.created_by,
+            line_manager=model.line_manager,
+            staff_name=f"Staff member {n}",
+            provider=model.provider,
+            first_submitted_at=model.submitted_at,
+            submitted_at=model.submitted_at,
+            decided_at=model.decided_at,
+        )
+        for n in range(200)
+    )
+
+    with django_assert_max_num_queries(len(five.captured_queries)):
+        response = client.get(reverse(QUEUE))
+
+    assert len(response.context["rows"]) == 205
+
+
+# --- the allocation page ---------------------------------------------------------------
+
+
+def test_page_shows_the_pool_and_offers_only_those_available(
+    client, flow, coordinator, therapist, provider
+):
+    referral = flow.referral(state="accepted")
+    on_leave = pool_therapist(provider, "Leona", on_leave=True)
+    away = pool_therapist(
+        provider, "Umar", unavailable_until=timezone.localdate() + timedelta(days=3)
+    )
+    back = pool_therapist(provider, "Bea", unavailable_until=timezone.localdate())
+    # Tess already holds one case.
+    flow.referral(state="allocated")
+    client.force_login(coordinator)
+
+    response = client.get(allocate_url(referral))
+
+    html = response.content.decode()
+    offered = set(response.context["form"].fields["therapist"].queryset)
+    assert response.status_code == 200
+    assert offered == {therapist, back}
+    assert on_leave not in offered and away not in offered
+    tess = next(t for t in response.context["pool"] if t.pk == therapist.pk)
+    assert (tess.active_cases, tess.remaining) == (1, therapist.capacity - 1)
+    assert "On leave" in html
+    assert "Unavailable until" in html
+    # Only what a therapist needs to make contact.
+    assert "Robin Testperson" in html
+    assert "07700 900123" in html
+    assert "robin@example.org" in html
+    assert "Test event details" not in html
+    assert "Brief details of the critical event" not in html
+
+
+def test_allocate_tells_the_therapist(
+    client, flow, coordinator, therapist, django_capture_on_commit_callbacks
+):
+    referral = flow.referral(state="accepted")
+    client.force_login(coordinator)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            allocate_url(referral), {"therapist": therapist.pk, "version": referral.version}
+        )
+
+    referral.refresh_from_db()
+    assert response.status_code == 302
+    assert referral.state == Referral.State.ALLOCATED
+    assert referral.therapist == therapist
+    assert Allocation.objects.get(referral=referral).allocated_by == coordinator
+    assert therapist.user.email in [m.to[0] for m in mail.outbox]
+
+
+def test_a_therapist_on_leave_cannot_be_chosen(client, flow, coordinator, provider):
+    referral = flow.referral(state="accepted")
+    on_leave = pool_therapist(provider, "Leona", on_leave=True)
+    client.force_login(coordinator)
+
+    response = client.post(
+        allocate_url(referral), {"therapist": on_leave.pk, "version": referral.version}
+    )
+
+    assert response.status_code == 400
+    assert "not available" in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.ACCEPTED
+
+
+def test_reallocate_needs_a_reason_and_ends_the_old_allocation(
+    client, flow, coordinator, therapist, other_therapist
+):
+    referral = flow.referral(state="allocated")
+    client.force_login(coordinator)
+
+    page = client.get(allocate_url(referral))
+    missing = client.post(
+        allocate_url(referral), {"therapist": other_therapist.pk, "version": referral.version}
+    )
+    done = client.post(
+        allocate_url(referral),
+        {
+            "therapist": other_therapist.pk,
+            "version": referral.version,
+            "reason": "Tess is going on leave",
+        },
+    )
+
+    assert therapist not in set(page.context["form"].fields["therapist"].queryset)
+    assert missing.status_code == 400
+    assert "Please give the reason for reallocating." in missing.content.decode()
+    assert done.status_code == 302
+    referral.refresh_from_db()
+    assert referral.therapist == other_therapist
+    assert Allocation.objects.filter(referral=referral, ended_at__isnull=True).get().therapist == (
+        other_therapist
+    )
+    assert Allocation.objects.filter(referral=referral).count() == 2
+
+
+def test_two_coordinators_at_once_the_second_gets_a_conflict(
+    client, flow, coordinator, therapist, other_therapist, provider
+):
+    second = UserFactory(username="cora", roles=[Role.COORDINATOR])
+    provider.coordinators.add(second)
+    referral = flow.referral(state="accepted")
+    loaded = referral.version
+    services.allocate_referral(
+        referral_id=referral.pk, therapist=therapist, by=second, expected_version=loaded
+    )
+    client.force_login(coordinator)
+
+    response = client.post(
+        allocate_url(referral),
+        {"therapist": other_therapist.pk, "version": loaded, "reason": "I chose Omar"},
+    )
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "just updated by someone else" in html
+    assert "I chose Omar" in html
+    referral.refresh_from_db()
+    assert referral.therapist == therapist
+
+
+def test_another_providers_coordinator_gets_not_found(client, flow, other_coordinator, therapist):
+    referral = flow.referral(state="accepted")
+    client.force_login(other_coordinator)
+
+    assert client.get(allocate_url(referral)).status_code == 404
+    response = client.post(
+        allocate_url(referral), {"therapist": therapist.pk, "version": referral.version}
+    )
+    assert response.status_code == 404
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.ACCEPTED
+
+
+def test_triage_cannot_allocate(client, flow, psw, therapist):
+    referral = flow.referral(state="accepted")
+    client.force_login(psw)
+
+    response = client.post(
+        allocate_url(referral), {"therapist": therapist.pk, "version": referral.version}
+    )
+
+    assert response.status_code == 403
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.ACCEPTED
+
+
+def test_allocation_page_uses_a_constant_number_of_queries(
+    client, flow, coordinator, provider, django_assert_max_num_queries
+):
+    referral = flow.referral(state="accepted")
+    client.force_login(coordinator)
+    pool_therapist(provider, "Ada")
+    with django_assert_max_num_queries(40) as few:
+        client.get(allocate_url(referral))
+    for name in ("Bo", "Cy", "Di", "Ed", "Flo", "Gus"):
+        pool_therapist(provider, name)
+    for _ in range(5):
+        flow.referral(state="allocated")
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(allocate_url(referral))
+
+    assert len(response.context["pool"]) == 8

@@ -1,0 +1,272 @@
+"""Forms for the therapist's workspace (SERVICE.md steps 6-12) and the PSW/SMPE's
+extension decisions. Forms only check the shape of what was typed; the rules of the
+service (caps, states, dates) are the services' to enforce."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django_fsm import ConcurrentTransition, TransitionNotAllowed
+
+from referrals.models import ExitPathway, KeyDate, Review, TherapySession
+from referrals.services import ReferralChanged, RuleRefused
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", DATETIME_FORMAT)
+        super().__init__(**kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+def _now_local() -> str:
+    return timezone.localtime().strftime(DATETIME_FORMAT)
+
+
+class CaseForm(forms.Form):
+    """Every form on a case posts the version the person saw: a form posted against an
+    older version is refused as a conflict, never silently applied."""
+
+    id_prefix = "case"
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class PlanFirstMeetingForm(CaseForm):
+    id_prefix = "plan"
+    planned_at = forms.DateTimeField(label="Planned date and time", widget=DateTimeInput())
+
+
+class FirstMeetingForm(CaseForm):
+    id_prefix = "first"
+    held_at = forms.DateTimeField(
+        label="Date and time the first meeting was held", widget=DateTimeInput()
+    )
+    mode = forms.ChoiceField(
+        label="How it was held",
+        choices=TherapySession.Mode.choices,
+        widget=forms.RadioSelect,
+        initial=TherapySession.Mode.VIRTUAL,
+    )
+    notes = forms.CharField(
+        label="Your session notes (seen by you only)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_at"].initial = _now_local()
+
+
+class ManagerContactForm(CaseForm):
+    id_prefix = "contact"
+    contacted_at = forms.DateTimeField(
+        label="Date and time you spoke with the line manager", widget=DateTimeInput()
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contacted_at"].initial = _now_local()
+
+
+class TherapySessionForm(CaseForm):
+    id_prefix = "session"
+    held_at = forms.DateTimeField(label="Date and time of the session", widget=DateTimeInput())
+    mode = forms.ChoiceField(
+        label="How it was held",
+        choices=TherapySession.Mode.choices,
+        widget=forms.RadioSelect,
+        initial=TherapySession.Mode.VIRTUAL,
+    )
+    attendance = forms.ChoiceField(
+        label="Did the session take place?",
+        choices=TherapySession.Attendance.choices,
+        widget=forms.RadioSelect,
+        initial=TherapySession.Attendance.ATTENDED,
+    )
+    cancellation_reason = forms.CharField(
+        label="If it did not take place, a short reason",
+        required=False,
+        max_length=300,
+        help_text="For example 'unwell' or 'rearranged'. Please keep it general.",
+    )
+    notes = forms.CharField(
+        label="Your session notes (seen by you only)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_at"].initial = _now_local()
+
+
+class GroupSessionForm(CaseForm):
+    id_prefix = "group"
+    held_at = forms.DateTimeField(
+        label="Date and time of the group session", widget=DateTimeInput()
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes", min_value=15, max_value=480, initial=60
+    )
+    attendees = forms.IntegerField(
+        label="Number of people who attended",
+        min_value=1,
+        help_text="A number only: no names are needed.",
+    )
+    mode = forms.ChoiceField(
+        label="How it was held",
+        choices=TherapySession.Mode.choices,
+        widget=forms.RadioSelect,
+        initial=TherapySession.Mode.VIRTUAL,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_at"].initial = _now_local()
+
+
+class ReviewForm(CaseForm):
+    id_prefix = "review"
+    outcome = forms.ChoiceField(
+        label="What the review found", choices=Review.Outcome.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="Why more sessions would help (needed when asking for an extension)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The Principal Social Worker or Service Manager reads this to decide. "
+        "Please keep it general: no session content.",
+    )
+
+
+class ExceptionalSessionForm(CaseForm):
+    id_prefix = "exceptional"
+    reason = forms.CharField(
+        label="The exceptional circumstances",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example a key date such as an inquest still to come. Please keep it "
+        "general: no session content.",
+        error_messages={"required": "Please record the exceptional circumstances."},
+    )
+
+
+class KeyDateForm(CaseForm):
+    id_prefix = "keydate"
+    kind = forms.ChoiceField(label="What the date is", choices=KeyDate.Kind.choices)
+    date = forms.DateField(label="Date", widget=DateInput())
+    label = forms.CharField(
+        label="Short note (optional)",
+        required=False,
+        max_length=120,
+        help_text="For example 'to be confirmed'. This note is not put in calendar files.",
+    )
+
+
+class ClosureSummaryForm(CaseForm):
+    id_prefix = "closure"
+    exit_pathways = forms.ModelMultipleChoiceField(
+        label="Exit pathway",
+        queryset=ExitPathway.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Please choose at least one exit pathway."},
+    )
+    comments = forms.CharField(
+        label="General comments for the line manager",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The line manager and the staff member both receive these words. General "
+        "comments only: no names, contact details, incident details or session content.",
+        error_messages={"required": "Please write a few general comments for the line manager."},
+    )
+
+
+class ConfirmForm(CaseForm):
+    """A confirmation step: only the version the person saw."""
+
+    id_prefix = "confirm"
+
+
+class WithdrawForm(CaseForm):
+    id_prefix = "withdraw"
+    reason = forms.CharField(
+        label="Anything you would like to tell us (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="There is no need to give a reason.",
+    )
+
+
+class ExtensionDecisionForm(CaseForm):
+    id_prefix = "decision"
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("approve", "Approve"), ("refuse", "Do not approve")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="Note for the therapist (needed if you do not approve)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, request_id: int | None = None, **kwargs):
+        if request_id is not None:
+            self.id_prefix = f"decision{request_id}"
+        super().__init__(*args, **kwargs)
+
+
+# --- running a service call from a form ----------------------------------------------------
+
+CONFLICT = 409
+
+
+def run_service(form: CaseForm, action, *, current_version: int) -> int | None:
+    """Call ``action(cleaned_data)`` for a valid form and put any refusal on the form,
+    so the page can be shown again with everything the person typed.
+
+    Returns None when the action was done, else the HTTP status to show the form
+    with: 200 for something to correct, 409 when someone else changed the referral
+    first (the form then carries the latest version, so trying again works)."""
+    if not form.is_valid():
+        return 200
+    try:
+        if form.cleaned_data["version"] != current_version:
+            raise ReferralChanged
+        action(form.cleaned_data)
+    except (ReferralChanged, TransitionNotAllowed, ConcurrentTransition):
+        form.add_error(None, ReferralChanged.message)
+        return CONFLICT
+    except RuleRefused as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return 200
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc.messages)
+        return 200
+    return None
+
+
+def refresh_version(form: CaseForm, version: int) -> None:
+    """After a conflict, keep what was typed but carry the latest version."""
+    data = form.data.copy()
+    data["version"] = str(version)
+    form.data = data

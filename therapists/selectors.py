@@ -1,0 +1,144 @@
+"""Reads for the therapist's workspace: "My cases" and what is due next on each case.
+
+SERVICE.md "Who uses it": a therapist sees "only cases allocated to them". Every
+read starts from ``referrals_visible_to`` (SECURITY-CHECKLIST #10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from referrals import clocks, sla
+from referrals.models import ExtensionRequest, KeyDate, Referral, TherapySession
+from referrals.selectors import referrals_visible_to
+
+
+def cases_for_therapist(user) -> QuerySet[Referral]:
+    """The open cases allocated to ``user`` as therapist, with what ``next_due_for``
+    needs already fetched, so the page costs the same for 5 cases as for 50."""
+    attended = Q(
+        therapy_sessions__kind=TherapySession.Kind.INDIVIDUAL,
+        therapy_sessions__attendance=TherapySession.Attendance.ATTENDED,
+    )
+    return (
+        referrals_visible_to(user)
+        .filter(therapist__user=user, state__in=Referral.SUPPORT_STATES)
+        .select_related("incident", "incident__team")
+        .prefetch_related(
+            "reviews", Prefetch("key_dates", queryset=KeyDate.objects.order_by("date"))
+        )
+        .annotate(
+            attended_sessions=Count("therapy_sessions", filter=attended, distinct=True),
+            group_sessions=Count(
+                "therapy_sessions",
+                filter=Q(therapy_sessions__kind=TherapySession.Kind.GROUP),
+                distinct=True,
+            ),
+        )
+        .order_by("allocated_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class KeyDateReading:
+    """A key date shaped like ``sla.ClockReading`` so ``{% clock_badge %}`` can show it.
+
+    SERVICE.md "Clocks": "key date approaching | 7 days before": the badge turns
+    "near" on the reminder day (``clocks.key_date_reminder_on``)."""
+
+    clock: str
+    label: str
+    key_date: KeyDate
+    due_at: datetime
+    badge: str
+    is_running: bool = True
+    deadline: None = None
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time()), clocks.WORKING_TIME_ZONE)
+
+
+def key_date_reading(key_date: KeyDate, *, today: date) -> KeyDateReading:
+    near = clocks.key_date_reminder_on(key_date.date) <= today
+    return KeyDateReading(
+        clock="key_date",
+        label=f"Key date: {key_date.get_kind_display()}",
+        key_date=key_date,
+        due_at=_start_of_day(key_date.date),
+        badge="near" if near else "ok",
+    )
+
+
+def upcoming_key_dates(referral: Referral, *, today: date) -> list[KeyDate]:
+    """Key dates still to come (uses the prefetched ``key_dates`` when present)."""
+    return sorted((k for k in referral.key_dates.all() if k.date >= today), key=lambda k: k.date)
+
+
+def next_due_for(referral: Referral, *, now: datetime | None = None):
+    """The next thing due on a case: the running SLA clock whose deadline comes first
+    (``sla.next_due``), or a key date still to come when that is sooner."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    reading = sla.next_due(referral, now=now)
+    upcoming = upcoming_key_dates(referral, today=today)
+    if upcoming:
+        key_reading = key_date_reading(upcoming[0], today=today)
+        if reading is None or key_reading.due_at < reading.due_at:
+            return key_reading
+    return reading
+
+
+@dataclass(frozen=True)
+class SessionAllowance:
+    """How many attended sessions the case may have now, in the service's words."""
+
+    attended: int
+    missed: int
+    group: int
+    allowed_now: int
+    before_review: int
+    maximum: int
+    absolute_maximum: int
+
+
+def session_allowance(referral: Referral) -> SessionAllowance:
+    """SERVICE.md step 8: "up to 3, then a review ...; an extension of up to 3 more
+    (maximum 6 in total); only in exceptional circumstances, with approval and a
+    recorded reason, one session beyond 6". Only attended individual sessions count."""
+    before_review = settings.CIRS_SESSIONS_BEFORE_REVIEW
+    maximum = settings.CIRS_MAX_SESSIONS
+    exceptional = settings.CIRS_MAX_EXCEPTIONAL_SESSIONS
+    sessions = list(referral.therapy_sessions.all())
+    attended = sum(1 for s in sessions if s.counts_toward_cap)
+    missed = sum(
+        1
+        for s in sessions
+        if s.kind == TherapySession.Kind.INDIVIDUAL
+        and s.attendance != TherapySession.Attendance.ATTENDED
+    )
+    group = sum(1 for s in sessions if s.kind == TherapySession.Kind.GROUP)
+    approved = {
+        r.kind
+        for r in referral.extension_requests.all()
+        if r.status == ExtensionRequest.Status.APPROVED
+    }
+    allowed = before_review
+    if ExtensionRequest.Kind.EXTENSION in approved:
+        allowed = maximum
+    if ExtensionRequest.Kind.EXCEPTIONAL in approved:
+        allowed = maximum + exceptional
+    return SessionAllowance(
+        attended=attended,
+        missed=missed,
+        group=group,
+        allowed_now=allowed,
+        before_review=before_review,
+        maximum=maximum,
+        absolute_maximum=maximum + exceptional,
+    )
