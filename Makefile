@@ -53,7 +53,9 @@ lint: setup-dev
 	$(VENV)/bin/ruff format --check .
 
 diagram: setup-dev
-	$(PY) manage.py graph_transitions referrals.Referral -o docs/referral-lifecycle.svg
+	# A fixed hash seed keeps the drawing's order stable between runs.
+	PYTHONHASHSEED=0 $(PY) manage.py graph_transitions referrals.Referral -o docs/referral-lifecycle.svg
+	mv docs/referral-lifecycle docs/referral-lifecycle.dot
 
 bench: setup-dev
 	$(PY) benchmarks/report_pdf.py

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 
 from referrals.audit import record_access
-from referrals.models import AuditEvent, Referral
+from referrals.models import AuditEvent, ClosureSummary, ExtensionRequest, Referral, TransitionLog
 
 
 def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
+
+
+def extension_requests_visible_to(user) -> QuerySet[ExtensionRequest]:
+    """Extension requests on referrals ``user`` may see (``referrals_visible_to``): the
+    PSW and SMPE "approve extensions and exceptional sessions"."""
+    return ExtensionRequest.objects.filter(referral__in=referrals_visible_to(user))
+
+
+def closure_summary_for(referral: Referral) -> ClosureSummary | None:
+    """The closure summary of a referral already fetched with ``get_referral_for_user``,
+    or None while the therapist has not written one."""
+    return ClosureSummary.objects.filter(referral=referral).first()
+
+
+def transitions_prefetch() -> Prefetch:
+    """A referral's transitions in order, for a queryset built on ``referrals_visible_to``
+    ("every transition records who did it and when")."""
+    return Prefetch(
+        "transitions", queryset=TransitionLog.objects.select_related("by").order_by("at", "pk")
+    )
 
 
 def get_referral_for_user(

@@ -18,9 +18,8 @@ from referrals.notifications import notify
 from referrals.services import RuleRefused
 from reporting.models import EvaluationResponse
 
-# notify() renders ``emails/<template>_...``; this app keeps its own e-mail templates
-# under templates/reporting/emails/, reached from there.
-INVITATION_TEMPLATE = "../reporting/emails/evaluation_invitation"
+# Rendered by notify() from templates/emails/evaluation_invitation_*.
+INVITATION_TEMPLATE = "evaluation_invitation"
 
 
 class AlreadyAnswered(Exception):

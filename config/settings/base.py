@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -126,6 +127,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 403
+# Behind a reverse proxy, set AXES_PROXY_COUNT to the number of proxies in front so the
+# lockout counts the client's address (from X-Forwarded-For), not the proxy's. Unset,
+# only REMOTE_ADDR is trusted, so a forged header cannot dodge the lockout.
+if env_int("AXES_PROXY_COUNT", 0):
+    AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
 # Tries during a lockout do not extend it: the pause always ends (no permanent lock-out).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
@@ -157,7 +164,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        # NONCE is django-csp's sentinel: a plain "'nonce'" string is sent as is and ignored.
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
@@ -273,6 +281,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # WeasyPrint logs every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         "cirs": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True},
     },
 }

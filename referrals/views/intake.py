@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
@@ -23,8 +23,12 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.audit import record_access
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
-from referrals.models import AuditEvent, Referral, TransitionLog
-from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.models import AuditEvent, Referral
+from referrals.selectors import (
+    get_referral_for_user,
+    referrals_visible_to,
+    transitions_prefetch,
+)
 
 CONFLICT_MESSAGE = services.ReferralChanged.message
 # Sent as a hidden field with a new referral: a second post of the same form (a double
@@ -129,12 +133,6 @@ def timeline_for(referral: Referral, user, logs=None) -> list[TimelineEntry]:
     return entries
 
 
-def _transitions_prefetch() -> Prefetch:
-    return Prefetch(
-        "transitions", queryset=TransitionLog.objects.select_related("by").order_by("at", "pk")
-    )
-
-
 # --- "My referrals" ---------------------------------------------------------------------
 
 
@@ -146,7 +144,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
         referrals_visible_to(user)
         .filter(Q(created_by=user) | Q(line_manager=user))
         .select_related("incident", "incident__team", "group")
-        .prefetch_related(_transitions_prefetch())
+        .prefetch_related(transitions_prefetch())
         .order_by("-created_at")
     )
     items = [

@@ -13,7 +13,11 @@ from django.views.decorators.http import require_POST
 from referrals import permissions as perms
 from referrals import services
 from referrals.models import ClosureSummary, ExtensionRequest, Referral
-from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.selectors import (
+    extension_requests_visible_to,
+    get_referral_for_user,
+    referrals_visible_to,
+)
 from therapists import forms as case_forms
 
 # What each state means for the person referred, in plain and kind words.
@@ -98,10 +102,8 @@ def _sent_summary(referral: Referral) -> ClosureSummary | None:
 
 def _pending_requests(user):
     return (
-        ExtensionRequest.objects.filter(
-            status=ExtensionRequest.Status.PENDING,
-            referral__in=referrals_visible_to(user),
-        )
+        extension_requests_visible_to(user)
+        .filter(status=ExtensionRequest.Status.PENDING)
         .select_related("referral", "requested_by", "referral__therapist__user")
         .order_by("requested_at")
     )

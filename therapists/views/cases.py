@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.audit import record_access
-from referrals.models import AuditEvent, ClosureSummary, KeyDate, Referral
-from referrals.selectors import get_referral_for_user
+from referrals.models import AuditEvent, KeyDate, Referral
+from referrals.selectors import closure_summary_for, get_referral_for_user
 from referrals.summaries import personal_detail_warnings, summary_text
 from therapists import forms as case_forms
 from therapists.selectors import (
@@ -67,7 +67,7 @@ def _case_url(referral: Referral, anchor: str = "") -> str:
 
 
 def _closure_initial(referral: Referral) -> dict:
-    summary = ClosureSummary.objects.filter(referral=referral).first()
+    summary = closure_summary_for(referral)
     if summary is None:
         return {}
     return {"comments": summary.comments, "exit_pathways": list(summary.exit_pathways.all())}
@@ -114,7 +114,7 @@ def _workspace(
             key_date_reading(k, today=today) for k in upcoming_key_dates(referral, today=today)
         ],
         "past_key_dates": [k for k in referral.key_dates.all() if k.date < today],
-        "summary": ClosureSummary.objects.filter(referral=referral).first(),
+        "summary": closure_summary_for(referral),
         # What this person may do here now (templates never test roles or rules).
         "show_notes": perms.can_see_session_notes(referral, request.user),
         "may_plan_first_meeting": individual and state == State.ALLOCATED,
