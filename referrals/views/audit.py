@@ -4,12 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.views.decorators.http import require_safe
 
 from referrals import permissions as perms
 from referrals.models import AuditEvent
 
 
 @login_required
+@require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.can_see_audit_log)
     events = AuditEvent.objects.select_related("user")[:200]

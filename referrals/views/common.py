@@ -5,18 +5,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from config.middleware import request_id_var
 from referrals.navigation import landing_url_name
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return redirect(landing_url_name(request.user))
 
 
 @login_required
+@require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
     notices = request.user.notifications.all()[:100]
     return render(request, "referrals/notification_list.html", {"notices": notices})

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from referrals import permissions as perms
@@ -137,6 +138,7 @@ def timeline_for(referral: Referral, user, logs=None) -> list[TimelineEntry]:
 
 
 @login_required
+@require_safe
 def my_referrals(request: HttpRequest) -> HttpResponse:
     """Referrals this person made or that name them as line manager, newest first."""
     user = request.user
@@ -509,6 +511,7 @@ def detail_context(referral: Referral, user) -> dict:
 
 
 @login_required
+@require_safe
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = get_referral_for_user(request, referral_id)
     return render(request, "referrals/referral_detail.html", detail_context(referral, request.user))

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from referrals import permissions as perms
 from referrals import services
@@ -62,6 +62,7 @@ STATUS_FOR_STAFF = {
 
 
 @login_required
+@require_safe
 def own_referrals(request: HttpRequest) -> HttpResponse:
     """SERVICE.md "Who uses it": the staff member "sees the status of their own
     referral, their copy of the closure summary"."""
@@ -129,6 +130,7 @@ def _requests_page(
 
 
 @login_required
+@require_safe
 def extension_requests(request: HttpRequest) -> HttpResponse:
     """SERVICE.md "Who uses it": the PSW and SMPE "approve extensions and exceptional
     sessions"."""

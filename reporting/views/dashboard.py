@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.views.decorators.http import require_safe
 
 from referrals import permissions as perms
 from referrals.audit import record_access
@@ -55,6 +56,7 @@ def _page(request: HttpRequest, form: PeriodForm, period: Period | None) -> Http
 
 
 @login_required
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.can_see_reports)
     form, period = _period_form(request)
@@ -83,16 +85,19 @@ def _download(request: HttpRequest, extension: str, content_type: str, render_fi
 
 
 @login_required
+@require_safe
 def report_pdf(request: HttpRequest) -> HttpResponse:
     return _download(request, "pdf", "application/pdf", exports.report_pdf)
 
 
 @login_required
+@require_safe
 def report_csv(request: HttpRequest) -> HttpResponse:
     return _download(request, "csv", "text/csv; charset=utf-8", exports.report_csv)
 
 
 @login_required
+@require_safe
 def report_xlsx(request: HttpRequest) -> HttpResponse:
     return _download(
         request,

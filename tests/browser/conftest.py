@@ -117,14 +117,17 @@ class Tab:
         self.console_errors.clear()
         return found
 
-    def sign_in(self, username: str, password: str) -> None:
-        """Through the real sign-in form, like a person would."""
+    def sign_in(self, username: str, password: str) -> list[str]:
+        """Through the real sign-in form, like a person would; returns what went wrong
+        on the sign-in page itself."""
         self.page.goto(reverse("login"))
+        found = self.problems()
         self.page.locator("#id_username").fill(username)
         self.page.locator("#id_password").fill(password)
         self.page.get_by_role("button", name="Sign in").click()
         login_path = re.escape(reverse("login"))
         self.page.wait_for_url(lambda url: not re.search(login_path, url))
+        return found
 
 
 def _wait_for_live_server_requests() -> None:

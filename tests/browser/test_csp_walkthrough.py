@@ -4,6 +4,7 @@ CSP violation and no console error."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter, deque
 from urllib.parse import urlsplit
@@ -13,8 +14,8 @@ from django.core.management import call_command
 from django.urls import Resolver404, resolve, reverse
 
 from referrals.management.commands.seed_demo import DEMO_PASSWORD
-from referrals.navigation import landing_url_name, navigation_for
 from referrals.models import User
+from referrals.navigation import landing_url_name, navigation_for
 
 # --- the header (no browser) -------------------------------------------------------------
 
@@ -55,12 +56,14 @@ def test_each_response_gets_its_own_nonce(client):
 
 # --- the walk-through --------------------------------------------------------------------
 
-# The demo users, one per role (seed_demo's usernames).
+# The demo users, one per role (seed_demo's usernames). Two therapists, because the
+# demo gives the newly allocated case (first-meeting forms) to the second one.
 WALKERS = {
     "line manager": "manager",
     "PSW": "psw",
     "coordinator": "coordinator",
     "therapist": "therapist",
+    "second therapist": "therapist2",
     "service lead": "lead",
     "staff member": "staff",
 }
@@ -139,19 +142,42 @@ def _looks_styled(page) -> bool:
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_listeners_catch_an_inline_style_and_an_inline_script(live_server, open_tab):
+    """The walk-through's zero means something: content the policy blocks is reported."""
+    tab = open_tab()
+    tab.page.goto(reverse("login"))
+    assert tab.problems() == []
+
+    tab.page.evaluate(
+        """() => {
+          document.body.insertAdjacentHTML("beforeend", '<p style="color: red">inline</p>');
+          const script = document.createElement("script");
+          script.textContent = "window.__ranInline = true";
+          document.body.appendChild(script);
+        }"""
+    )
+
+    violations = tab.csp_violations()
+    assert {v["directive"] for v in violations} >= {"style-src-attr", "script-src-elem"}
+    assert tab.page.evaluate("() => window.__ranInline") is None
+    assert any("Content Security Policy" in error for error in tab.console_errors)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_role_walks_its_pages_with_no_csp_violation_or_console_error(
     live_server, open_tab, settings, screenshot_dir
 ):
     settings.CIRS_MFA_REQUIRED_ROLES = ["none"]
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=io.StringIO())
     problems: list[str] = []
     reached: set[str] = set()
 
     for role, username in WALKERS.items():
         user = User.objects.get(username=username)
         tab = open_tab()
-        tab.sign_in(username, DEMO_PASSWORD)
+        problems += [f"{role} sign-in page: {p}" for p in tab.sign_in(username, DEMO_PASSWORD)]
         landing = reverse(landing_url_name(user))
         assert urlsplit(tab.page.url).path == landing, role
         assert _looks_styled(tab.page), role

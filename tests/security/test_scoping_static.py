@@ -99,10 +99,7 @@ def test_the_rule_catches_a_direct_read():
 
 def test_the_rule_ignores_other_models_and_lookalikes():
     source = (
-        "Team.objects.all()\n"
-        "referral.key_dates.all()\n"
-        "Referral.State.ACTIVE\n"
-        "self.objects = 1\n"
+        "Team.objects.all()\nreferral.key_dates.all()\nReferral.State.ACTIVE\nself.objects = 1\n"
     )
 
     assert manager_uses(source) == []

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from referrals import permissions as perms
@@ -24,6 +25,7 @@ from therapists.models import Therapist
 
 
 @login_required
+@require_safe
 def allocation_queue(request: HttpRequest) -> HttpResponse:
     """Referrals sent to this coordinator's provider and not yet allocated, the longest
     waiting first, with the allocation clock."""

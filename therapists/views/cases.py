@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from referrals import permissions as perms
 from referrals import services, sla
@@ -43,6 +43,7 @@ KEY_DATE_STATES = (
 
 
 @login_required
+@require_safe
 def my_cases(request: HttpRequest) -> HttpResponse:
     """SERVICE.md "Who uses it": the therapist sees "only cases allocated to them",
     each with the next thing due and its deadline."""
@@ -156,6 +157,7 @@ def _workspace(
 
 
 @login_required
+@require_safe
 def case(request: HttpRequest, referral_id: int) -> HttpResponse:
     return _workspace(request, _case_for_therapist(request, referral_id))
 
@@ -482,6 +484,7 @@ def key_date_calendar(key_date: KeyDate, referral: Referral, *, host: str) -> st
 
 
 @login_required
+@require_safe
 def key_date_ics(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
     """A calendar file for one key date (RFC 5545); the download is audited."""
     referral = _case_for_therapist(request, referral_id, audit=False)
@@ -567,6 +570,7 @@ def _preview(
 
 
 @login_required
+@require_safe
 def closure_preview(request: HttpRequest, referral_id: int) -> HttpResponse:
     """SERVICE.md step 11: the therapist sees exactly the text the line manager and the
     staff member will receive, with a warning for anything personal, before it is sent."""

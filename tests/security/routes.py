@@ -1,0 +1,143 @@
+"""Every route the project serves, and how the access-control tests use it.
+
+``ROWS``: each route with an object id, how to point it at an object of a ``Target``
+and which methods it answers (SECURITY-CHECKLIST #11). ``OTHER_ROUTES``: the routes
+without one. ``USED_BY``: for each route, a persona who may use it (``None``: signed
+out), for the CSRF (#16) and no-store (#18) checks. A new route must be added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from referrals.models import AuditEvent
+from tests.security.conftest import Target
+
+GET, POST = "GET", "POST"
+VIEW, DOWNLOAD = AuditEvent.Action.VIEW, AuditEvent.Action.DOWNLOAD
+
+
+@dataclass(frozen=True)
+class Row:
+    methods: tuple[str, ...]
+    kwargs: Callable[[Target], dict | None]
+    # The audit action a shown page (200 on GET) must leave; None for non-referral objects.
+    read_action: str | None = VIEW
+
+    def visible(self, target: Target) -> frozenset[str]:
+        if self.read_action is None:  # a notification: its owner's alone
+            return frozenset({target.notification_owner})
+        return target.visible
+
+
+def _referral(target: Target) -> dict:
+    return {"referral_id": target.referral.pk}
+
+
+def _key_date(target: Target) -> dict | None:
+    if target.key_date is None:
+        return None
+    return {"referral_id": target.referral.pk, "key_date_id": target.key_date.pk}
+
+
+def _extension_request(target: Target) -> dict | None:
+    if target.extension_request is None:
+        return None
+    return {"referral_id": target.referral.pk, "request_id": target.extension_request.pk}
+
+
+def _notification(target: Target) -> dict | None:
+    if target.notification is None:
+        return None
+    return {"notification_id": target.notification.pk}
+
+
+REFERRAL_FORM = Row((GET, POST), _referral)
+REFERRAL_ACTION = Row((POST,), _referral)
+REFERRAL_PAGE = Row((GET,), _referral)
+
+ROWS: dict[str, Row] = {
+    "referrals:notification_read": Row((POST,), _notification, read_action=None),
+    "referrals:detail": REFERRAL_PAGE,
+    "referrals:edit": REFERRAL_FORM,
+    "referrals:answer": REFERRAL_FORM,
+    "referrals:triage_decide": REFERRAL_FORM,
+    "referrals:decide_extension": Row((POST,), _extension_request),
+    "referrals:withdraw": REFERRAL_FORM,
+    "therapists:allocate": REFERRAL_FORM,
+    "therapists:case": REFERRAL_PAGE,
+    "therapists:plan_first_meeting": REFERRAL_ACTION,
+    "therapists:first_meeting": REFERRAL_ACTION,
+    "therapists:manager_contact": REFERRAL_ACTION,
+    "therapists:session": REFERRAL_ACTION,
+    "therapists:group_session": REFERRAL_ACTION,
+    "therapists:review": REFERRAL_ACTION,
+    "therapists:exceptional_session": REFERRAL_ACTION,
+    "therapists:key_date_add": REFERRAL_ACTION,
+    "therapists:key_date_edit": Row((GET, POST), _key_date),
+    "therapists:key_date_remove": Row((POST,), _key_date),
+    "therapists:key_date_ics": Row((GET,), _key_date, read_action=DOWNLOAD),
+    "therapists:closure": REFERRAL_ACTION,
+    "therapists:closure_preview": REFERRAL_PAGE,
+    "therapists:closure_confirm": REFERRAL_ACTION,
+    "reporting:evaluation": REFERRAL_FORM,
+}
+
+# Routes with a parameter that is not an object id, and why they need no row.
+NOT_OBJECT_ROUTES = {
+    "password_reset_confirm": "a signed, expiring token from the reset e-mail, not an id",
+}
+
+
+@dataclass(frozen=True)
+class Use:
+    methods: tuple[str, ...]
+    persona: str | None  # who may use it; None for the signed-out pages
+    kwargs: dict | None = None
+
+
+OTHER_ROUTES: dict[str, Use] = {
+    "home": Use((GET,), "manager"),
+    "login": Use((GET, POST), None),
+    "logout": Use((POST,), "manager"),
+    "otp_verify": Use((GET, POST), "manager"),
+    "otp_enrol": Use((GET, POST), "manager"),
+    "password_reset": Use((GET, POST), None),
+    "password_reset_done": Use((GET,), None),
+    "password_reset_confirm": Use(
+        (GET, POST), None, kwargs={"uidb64": "MQ", "token": "set-password"}
+    ),
+    "password_reset_complete": Use((GET,), None),
+    "referrals:notifications": Use((GET,), "manager"),
+    "referrals:notifications_read_all": Use((POST,), "manager"),
+    "referrals:mine": Use((GET,), "manager"),
+    "referrals:create": Use((GET, POST), "manager"),
+    "referrals:create_group": Use((GET, POST), "manager"),
+    # The triage search posts, so a name typed in it never sits in a URL.
+    "referrals:triage": Use((GET, POST), "psw"),
+    "referrals:own": Use((GET,), "staff_member"),
+    "referrals:extension_requests": Use((GET,), "psw"),
+    "referrals:audit_log": Use((GET,), "psw"),
+    "therapists:allocation_queue": Use((GET,), "coordinator"),
+    "therapists:my_cases": Use((GET,), "therapist"),
+    "reporting:dashboard": Use((GET,), "service_lead"),
+    "reporting:report_pdf": Use((GET,), "service_lead"),
+    "reporting:report_csv": Use((GET,), "service_lead"),
+    "reporting:report_xlsx": Use((GET,), "service_lead"),
+}
+
+# Who may use each route with an object id, on our referral (tests/security/conftest.py):
+# the allocated therapist for the case pages, else as listed.
+OBJECT_ROUTE_USERS: dict[str, str] = {
+    **{name: "therapist" for name in ROWS if name.startswith("therapists:")},
+    "therapists:allocate": "coordinator",
+    "referrals:notification_read": "manager",
+    "referrals:detail": "manager",
+    "referrals:edit": "manager",
+    "referrals:answer": "manager",
+    "referrals:triage_decide": "psw",
+    "referrals:decide_extension": "psw",
+    "referrals:withdraw": "staff_member",
+    "reporting:evaluation": "staff_member",
+}
