@@ -229,7 +229,9 @@ CELERY_BEAT_SCHEDULE = {
     # coordinator sees their provider's cases.
     "weekly-digest": {
         "task": "referrals.tasks.send_weekly_digest",
-        "schedule": crontab(minute=0, hour=env_int("CIRS_WORKING_HOURS_START", 8), day_of_week="mon"),
+        "schedule": crontab(
+            minute=0, hour=env_int("CIRS_WORKING_HOURS_START", 8), day_of_week="mon"
+        ),
     },
     # Nightly: erase personal fields of referrals closed longer ago than the retention period
     # (SERVICE.md "Data"), keeping the anonymous figures.

@@ -1,5 +1,5 @@
-"""One Chromium per test module, a fresh browser context per person, and the
-listeners that SECURITY-CHECKLIST row 17 needs (CSP violations and console errors).
+"""Chromium for browser tests, a fresh browser context per person, and the listeners
+that SECURITY-CHECKLIST row 17 needs (CSP violations and console errors).
 
 Debian's chromium is driven through Playwright's Python package; no browser is ever
 downloaded. Tests ask for ``open_tab`` (a signed-out tab on the live server) or, for a
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
@@ -50,45 +51,28 @@ READ_VIOLATIONS = (
 )
 
 
-class _Launcher:
-    """Starts Playwright and Chromium on first use; the module fixture stops them."""
-
-    def __init__(self) -> None:
-        self._playwright = None
-        self.browser: Browser | None = None
-
-    def get(self, executable_path: str) -> Browser:
-        if self.browser is None:
-            self._playwright = sync_playwright().start()
-            self.browser = self._playwright.chromium.launch(
-                executable_path=executable_path, args=CHROMIUM_ARGS
-            )
-        return self.browser
-
-    def stop(self) -> None:
-        if self.browser is not None:
-            self.browser.close()
-        if self._playwright is not None:
-            self._playwright.stop()
-
-
-@pytest.fixture(scope="module")
-def _browser_launcher():
-    # Playwright's sync API keeps an event loop running in this thread while the browser
-    # is open; the tests' own ORM calls (and the live-server flush) are still plain
-    # synchronous code, so Django's async guard is told so for the module's lifetime.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        launcher = _Launcher()
-        try:
-            yield launcher
-        finally:
-            launcher.stop()
-
-
 @pytest.fixture
-def browser(chromium_path, _browser_launcher) -> Browser:
-    return _browser_launcher.get(chromium_path)
+def browser(chromium_path, monkeypatch) -> Browser:
+    """Chromium for one test. Not kept for the whole module, on purpose: while
+    Playwright's sync API is started it keeps an asyncio loop running in this thread,
+    and Django keeps database connections in asgiref locals that follow a running
+    loop's context. A browser left running between tests makes pytest-django's flush
+    use a different connection from the one it set up (so serialized rollback and the
+    post-migrate guard go wrong). Starting Playwright and Chromium takes about half a
+    second, so each test gets its own, started after the test database is ready and
+    stopped before it is flushed."""
+    # The test's own ORM calls are plain synchronous code in this thread.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+            # ORM calls made while the loop ran opened context-local connections; close
+            # them while that context is still current, or PostgreSQL cannot drop the
+            # test database at the end of the run.
+            connections.close_all()
 
 
 @dataclass

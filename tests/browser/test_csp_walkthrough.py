@@ -164,13 +164,18 @@ def test_the_listeners_catch_an_inline_style_and_an_inline_script(live_server, o
     assert any("Content Security Policy" in error for error in tab.console_errors)
 
 
+@pytest.fixture
+def demo_data(transactional_db, settings):
+    """seed_demo's users and referrals in every state, made before the browser starts."""
+    settings.CIRS_MFA_REQUIRED_ROLES = ["none"]
+    call_command("seed_demo", stdout=io.StringIO())
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_role_walks_its_pages_with_no_csp_violation_or_console_error(
-    live_server, open_tab, settings, screenshot_dir
+    live_server, demo_data, open_tab, screenshot_dir
 ):
-    settings.CIRS_MFA_REQUIRED_ROLES = ["none"]
-    call_command("seed_demo", stdout=io.StringIO())
     problems: list[str] = []
     reached: set[str] = set()
 

@@ -9,21 +9,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django_otp.oath import totp
-from playwright.sync_api import sync_playwright
 
 from tests.config.conftest import add_totp_device
 from tests.factories import UserFactory
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Chromium comes from the shared ``browser_page`` fixture in tests/browser/conftest.py.
 NEW_PASSWORD = "lanterns over the harbour at midnight"
 
 
@@ -39,18 +29,6 @@ def person_with_app(settings):
     settings.CIRS_MFA_REQUIRED_ROLES = ["all"]
     user = UserFactory(username="robin", email="robin@example.org")
     return user, add_totp_device(user)
-
-
-@pytest.fixture
-def browser_page(person_with_app, chromium_path):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            browser.close()
 
 
 @pytest.mark.browser

@@ -17,6 +17,8 @@ from referrals.models import CriticalIncident, Referral, TherapySession, Transit
 PASSWORD = "a-long-test-passphrase"  # tests/factories.py UserFactory
 TOO_LONG_AGO_MONTHS = 4
 CATEGORY = CriticalIncident.Category.PRACTITIONER_HARMED
+# Field labels from referrals/forms.py; "Telephone" and "E-mail" appear twice (staff member
+# and line manager), so those two are found by id.
 TYPED = {
     "Name of staff member": "Robin Achebe",
     "#id_staff_phone": "07700 900123",
@@ -56,7 +58,7 @@ def test_a_referral_goes_from_the_form_to_the_first_meeting(
     today = timezone.localdate()
     problems: list[str] = []
 
-    # --- the line manager fills in Appendix 1, with the wrong year's date first ----------
+    # --- the line manager fills in Appendix 1, with an incident date too long ago -------
     lm = open_tab()
     problems += lm.sign_in(manager.username, PASSWORD)
     lm.page.get_by_role("navigation", name="Main").get_by_role("link", name="New referral").click()
