@@ -209,7 +209,37 @@ class Command(BaseCommand):
                 comments="Support went well and the sessions have come to a natural end.",
             )
         self._group_referral(users, teams, therapists, provider)
+        self._age_some_referrals(manager, manager2)
         return True
+
+    # How far back some referrals are moved, so the queues show "due soon" and "past the
+    # limit" badges and beat's sweep has real chases to send while you watch.
+    AGES = {
+        "Robin Achebe": timedelta(days=4),  # awaiting triage: past the 2-working-day limit
+        "Sam Rutherford": timedelta(days=1, hours=2),  # accepted: allocation getting late
+        "Jamie Ellery": timedelta(days=8),  # allocated: first meeting past its limit
+    }
+
+    def _age_some_referrals(self, *managers) -> None:
+        """Shift every timestamp of a few demo referrals back together, so their
+        history stays consistent (demo data only; real referrals are never edited)."""
+        from referrals.models import Referral, TransitionLog
+
+        for manager in managers:
+            for referral in referrals_visible_to(manager).filter(staff_name__in=self.AGES):
+                age = self.AGES[referral.staff_name]
+                fields = [
+                    "created_at",
+                    "first_submitted_at",
+                    "submitted_at",
+                    "decided_at",
+                    "allocated_at",
+                ]
+                Referral.objects.filter(pk=referral.pk).update(
+                    **{f: getattr(referral, f) - age for f in fields if getattr(referral, f)}
+                )
+                for log in TransitionLog.objects.filter(referral=referral):
+                    TransitionLog.objects.filter(pk=log.pk).update(at=log.at - age)
 
     def _group_referral(self, users, teams, therapists, provider):
         lead, psw, coordinator = users["lead"], users["psw"], users["coordinator"]
