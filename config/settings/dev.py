@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# On a laptop, show chases as soon as beat finds them instead of holding them for the
+# next working morning (production holds them: see CIRS_HOLD_CHASES_OUT_OF_HOURS).
+os.environ.setdefault("CIRS_HOLD_CHASES_OUT_OF_HOURS", "false")
 
 from config.settings.base import *  # noqa: F403
 from config.settings.base import VAR_DIR
