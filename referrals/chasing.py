@@ -237,20 +237,16 @@ def _nominal(span) -> timedelta | None:
     return timedelta(days=amount) if unit == "working_days" else timedelta(hours=amount)
 
 
-def _near_fraction() -> float:
-    return getattr(settings, "CIRS_CLOCK_NEAR_FRACTION", clocks.DEFAULT_NEAR_FRACTION)
-
-
 def earliest_due_after_start(rule: ChaseRule, level: ChaseLevel) -> timedelta | None:
     """The least calendar time from the clock's start to this level's moment.
 
     Working time never runs faster than calendar time, so a referral whose clock
     started less than this long ago cannot be due: the query skips it."""
-    config = getattr(settings, "CIRS_CLOCKS", clocks.DEFAULT_CLOCKS)[rule.clock]
+    config = clocks.clock_config(rule.clock)
     target, limit = _nominal(config.get("target")), _nominal(config.get("limit"))
     if level.when == When.NEAR:
         first = target or limit
-        return first * (1 - _near_fraction()) if first else None
+        return first * (1 - clocks.near_fraction()) if first else None
     if level.when == When.TARGET:
         return target
     if limit is None:
@@ -265,7 +261,7 @@ def due_at(level: ChaseLevel, deadline: clocks.Deadline) -> datetime | None:
         if first is None:
             return None
         span = clocks.working_time_between(deadline.started_at, first)
-        hours = span.total_seconds() / 3600 * (1 - _near_fraction())
+        hours = span.total_seconds() / 3600 * (1 - clocks.near_fraction())
         return clocks.add_working_hours(deadline.started_at, hours)
     if level.when == When.TARGET:
         return deadline.target_at
@@ -425,11 +421,10 @@ def remind_key_dates(*, now: datetime, people: _People | None = None) -> int:
     """SERVICE.md "key date approaching | 7 days before | therapist (reminder)": one
     reminder per key date and date, from ``CIRS_KEY_DATE_REMINDER_DAYS`` days before it."""
     today = timezone.localdate(now, clocks.WORKING_TIME_ZONE)
-    days = getattr(settings, "CIRS_KEY_DATE_REMINDER_DAYS", clocks.DEFAULT_KEY_DATE_REMINDER_DAYS)
     due = list(
         KeyDate.objects.filter(
             date__gte=today,
-            date__lte=today + timedelta(days=days),
+            date__lte=today + timedelta(days=clocks.key_date_reminder_days()),
             referral__state__in=_SUPPORT,
             referral__therapist__isnull=False,
         )
@@ -535,17 +530,17 @@ def send_weekly_digest(*, now: datetime | None = None) -> int:
     not_before = send_at(now)
     sent = 0
     for user in _role_holders(*TRIAGE_ROLES):
-        sent += _send_digest(user, "digest_triage", items, week_key, not_before)
+        sent += _send_digest(user, items, week_key, not_before, template="digest_triage")
     coordinators = _role_holders(Role.COORDINATOR).prefetch_related("coordinated_providers")
     for user in coordinators:
         providers = {p.pk for p in user.coordinated_providers.all()}
         own = [i for i in items if i.provider_id in providers]
         if own:
-            sent += _send_digest(user, "digest_provider", own, week_key, not_before)
+            sent += _send_digest(user, own, week_key, not_before, template="digest_provider")
     return sent
 
 
-def _send_digest(user, template: str, items, week_key: str, not_before) -> int:
+def _send_digest(user, items, week_key: str, not_before, *, template: str) -> int:
     with transaction.atomic():
         told = tell_once(
             user,

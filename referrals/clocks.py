@@ -49,11 +49,14 @@ __all__ = [
     "Deadline",
     "add_working_days",
     "add_working_hours",
+    "clock_config",
     "clock_status",
     "deadline",
     "is_working_day",
+    "key_date_reminder_days",
     "key_date_reminder_on",
     "met_target",
+    "near_fraction",
     "working_days_age",
     "working_days_between",
     "working_time_between",
@@ -218,13 +221,25 @@ def working_days_age(start: datetime, now: datetime | None = None) -> int:
 # --- Configured clocks -----------------------------------------------------------------
 
 
-def _clock_config(clock: str) -> Mapping[str, Mapping[str, float] | None]:
+def clock_config(clock: str) -> Mapping[str, Mapping[str, float] | None]:
+    """``settings.CIRS_CLOCKS[clock]``: its target and limit."""
     clocks = getattr(settings, "CIRS_CLOCKS", DEFAULT_CLOCKS)
     try:
         return clocks[clock]
     except KeyError:
         known = ", ".join(sorted(clocks))
         raise ValueError(f"unknown clock {clock!r}; configured clocks: {known}") from None
+
+
+def near_fraction() -> float:
+    """``settings.CIRS_CLOCK_NEAR_FRACTION``: a clock is "near" when less than this share
+    of the working time to its first deadline is left."""
+    return getattr(settings, "CIRS_CLOCK_NEAR_FRACTION", DEFAULT_NEAR_FRACTION)
+
+
+def key_date_reminder_days() -> int:
+    """``settings.CIRS_KEY_DATE_REMINDER_DAYS``: calendar days before a key date."""
+    return getattr(settings, "CIRS_KEY_DATE_REMINDER_DAYS", DEFAULT_KEY_DATE_REMINDER_DAYS)
 
 
 def _apply_span(
@@ -262,7 +277,7 @@ def deadline(clock: str, started_at: datetime) -> Deadline:
     """The target and limit of ``clock`` started at ``started_at``, as configured in
     ``settings.CIRS_CLOCKS`` (SERVICE.md: "Every clock, its target and its limit is
     configuration, not code")."""
-    config = _clock_config(clock)
+    config = clock_config(clock)
     _require_aware("started_at", started_at)
     return Deadline(
         clock=clock,
@@ -318,10 +333,9 @@ def clock_status(
     first = due.first_at
     if first is None:
         return ClockStatus.ON_TRACK
-    fraction = getattr(settings, "CIRS_CLOCK_NEAR_FRACTION", DEFAULT_NEAR_FRACTION)
     span = working_time_between(started_at, first)
     remaining = working_time_between(now, first)
-    return ClockStatus.NEAR if remaining < span * fraction else ClockStatus.ON_TRACK
+    return ClockStatus.NEAR if remaining < span * near_fraction() else ClockStatus.ON_TRACK
 
 
 def met_target(clock: str, *, started_at: datetime, stopped_at: datetime) -> bool | None:
@@ -342,5 +356,4 @@ def key_date_reminder_on(key_date: date) -> date:
     """
     if isinstance(key_date, datetime):
         key_date = key_date.date()
-    days = getattr(settings, "CIRS_KEY_DATE_REMINDER_DAYS", DEFAULT_KEY_DATE_REMINDER_DAYS)
-    return key_date - timedelta(days=days)
+    return key_date - timedelta(days=key_date_reminder_days())

@@ -5,11 +5,13 @@ figures").
 A referral that ended (closed, declined or withdrawn) more than
 ``settings.CIRS_RETENTION_DAYS`` days ago has every free-text and contact field blanked
 — on the referral, its incident (once no referral of that incident still needs it),
-its sessions, information requests, reviews, extension requests, key dates,
-closure summary, transition notes, in-app notices and the summary e-mails kept in the
-outbox — and its link to the staff member's account removed. States, dates, counts,
-categories, teams, exit pathways and the transition log's who-and-when survive, so
-the monitoring figures do not change. ``personal_data_erased_at`` is set and an
+its sessions, information requests, reviews, extension requests, reallocation
+reasons, key dates, closure summary, transition notes, in-app notices, the summary
+e-mails kept in the outbox and the evaluation questionnaire's free comment — and its
+links to the staff member's account (on the referral and on their questionnaire
+answers) removed. States, dates, counts, categories, teams, exit pathways, the
+questionnaire's ratings and the transition log's who-and-when survive, so the
+monitoring figures do not change. ``personal_data_erased_at`` is set and an
 ``erase`` audit row written. Running it again changes nothing.
 """
 
@@ -23,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from referrals.models import (
+    Allocation,
     AuditEvent,
     ClosureSummary,
     CriticalIncident,
@@ -36,6 +39,7 @@ from referrals.models import (
     TherapySession,
     TransitionLog,
 )
+from reporting.models import EvaluationResponse
 
 S = Referral.State
 
@@ -83,6 +87,9 @@ def erase_expired_personal_data(*, now=None) -> int:
     InformationRequest.objects.filter(referral_id__in=ids).update(question="", answer="")
     Review.objects.filter(referral_id__in=ids).update(reason="")
     ExtensionRequest.objects.filter(referral_id__in=ids).update(reason="", decision_note="")
+    Allocation.objects.filter(referral_id__in=ids).update(reason="")
+    # The ratings stay for the figures; the free comment could identify someone.
+    EvaluationResponse.objects.filter(referral_id__in=ids).update(comment="", respondent=None)
     KeyDate.objects.filter(referral_id__in=ids).update(label="")
     ClosureSummary.objects.filter(referral_id__in=ids).update(comments="", text="")
     TransitionLog.objects.filter(referral_id__in=ids).update(note="")

@@ -135,7 +135,6 @@ def _apply(
     event: str,
     note: str = "",
     expected_version: int | None = None,
-    refusal: str | None = None,
     **kwargs,
 ) -> Referral:
     """Lock, transition, save and log in one step (the caller holds the transaction)."""
@@ -543,6 +542,13 @@ def record_manager_contact(*, referral_id: int, by, contacted_at: datetime, expe
     )
 
 
+WAITING_FOR_DECISION = (
+    "A request for more sessions is waiting for a decision from the Principal "
+    "Social Worker or Service Manager. Sessions can be recorded again once it is "
+    "decided; you will be told."
+)
+
+
 @transaction.atomic
 def record_therapy_session(
     *,
@@ -567,6 +573,9 @@ def record_therapy_session(
             field="cancellation_reason",
         )
     referral = _lock(referral_id, expected_version=expected_version)
+    require(by, can_act_as_therapist, referral)
+    if referral.state == Referral.State.EXTENSION_REQUESTED:
+        raise RuleRefused(WAITING_FOR_DECISION)
     if attended and referral.state == Referral.State.ACTIVE:
         refusal = referral.session_cap_refusal()
         if refusal:
@@ -746,6 +755,20 @@ def remove_key_date(*, referral_id: int, by, key_date_id: int) -> None:
     referral.key_dates.filter(pk=key_date_id).delete()
 
 
+def closing_refusal(referral: Referral) -> str | None:
+    """Why support cannot end now, or None if it can (only an active case closes)."""
+    if referral.state == Referral.State.ACTIVE:
+        return None
+    if referral.state == Referral.State.EXTENSION_REQUESTED:
+        return (
+            "A request for more sessions is waiting for a decision. Support can be "
+            "ended once it is decided."
+        )
+    if referral.state == Referral.State.ALLOCATED:
+        return "Support can be ended once the first meeting or a group session is recorded."
+    return f"This case is {referral.get_state_display().lower()}, so it cannot be closed here."
+
+
 @transaction.atomic
 def save_closure_summary(
     *, referral_id: int, by, exit_pathways: Iterable[ExitPathway], comments: str
@@ -761,7 +784,10 @@ def save_closure_summary(
     if errors:
         raise ValidationError(errors)
     referral = _lock(referral_id)
-    _transition(referral, "change_key_dates", by)  # same role and states as summary editing
+    require(by, can_act_as_therapist, referral)
+    refusal = closing_refusal(referral)
+    if refusal:
+        raise RuleRefused(refusal)
     summary, _ = ClosureSummary.objects.update_or_create(
         referral=referral,
         defaults={"comments": comments, "written_by": by, "written_at": timezone.now()},
@@ -789,6 +815,9 @@ def close_referral(
             comments=comments or "",
         )
     referral = _lock(referral_id, expected_version=expected_version)
+    require(by, can_act_as_therapist, referral)
+    if referral.state in (Referral.State.ALLOCATED, Referral.State.EXTENSION_REQUESTED):
+        raise RuleRefused(closing_refusal(referral))
     if not referral.has_closure_summary():
         raise RuleRefused("Please choose the exit pathway and write the summary before closing.")
     referral = _apply(referral.pk, by=by, method="close", event="closed", at=timezone.now())

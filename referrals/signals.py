@@ -15,18 +15,13 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from config.middleware import SessionTimeoutMiddleware
+from referrals.audit import client_ip
 from referrals.models import AuditEvent
 
 logger = logging.getLogger("cirs.auth")
 
 # Long enough for any real username; stops the audit table filling with pasted text.
 _USERNAME_LIMIT = 150
-
-
-def _ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    return getattr(request, "META", {}).get("REMOTE_ADDR") or None
 
 
 def record_auth_event(
@@ -40,7 +35,7 @@ def record_auth_event(
     username: str = "",
 ) -> None:
     """One log record and one audit row for a sign-in event."""
-    ip = _ip(request)
+    ip = client_ip(request) if request is not None else None
     request_id = getattr(request, "id", "") if request is not None else ""
     path = getattr(request, "path", "") if request is not None else ""
     username = username[:_USERNAME_LIMIT]

@@ -50,6 +50,8 @@ class ClockReading:
     stopped_at: datetime | None
     deadline: clocks.Deadline
     status: clocks.ClockStatus
+    # The moment this reading was taken (the ``now`` it was read at).
+    read_at: datetime
 
     @property
     def is_running(self) -> bool:
@@ -58,9 +60,8 @@ class ClockReading:
     @property
     def due_at(self) -> datetime | None:
         """The next deadline that matters: the target until it passes, then the limit."""
-        now = timezone.now()
         target = self.deadline.target_at
-        if target is not None and now <= target:
+        if target is not None and self.read_at <= target:
             return target
         return self.deadline.limit_at
 
@@ -131,6 +132,7 @@ def referral_clocks(referral: Referral, *, now: datetime | None = None) -> list[
                 stopped_at=stopped,
                 deadline=clocks.deadline(clock, started),
                 status=status,
+                read_at=now,
             )
         )
     return readings

@@ -290,7 +290,7 @@ def _sla(period: Period) -> list[SlaRow]:
 
 
 def _has_target(clock: str) -> bool:
-    return clocks.deadline(clock, timezone.now()).target_at is not None
+    return clocks.clock_config(clock).get("target") is not None
 
 
 def monitoring_figures(period: Period, *, now: datetime | None = None) -> MonitoringFigures:

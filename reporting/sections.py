@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.functional import cached_property
 from django.utils.safestring import SafeString
 
+from referrals import clocks
 from referrals.models import Referral
 from reporting.charts import bar_chart
 from reporting.figures import MonitoringFigures
@@ -47,7 +48,7 @@ def percent(part: int, whole: int) -> str:
 
 def target_text(clock: str) -> str:
     """How a clock's target reads in words, from ``settings.CIRS_CLOCKS``."""
-    target = settings.CIRS_CLOCKS[clock]["target"]
+    target = clocks.clock_config(clock)["target"]
     ((unit, amount),) = target.items()
     unit_text = "hours" if unit == "working_hours" else "working days"
     return f"{amount:g} {unit_text}"

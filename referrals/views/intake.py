@@ -192,6 +192,19 @@ def _already_made(request: HttpRequest, token: str) -> int | None:
     return int(made) if made else None
 
 
+def _posted_token(request: HttpRequest, form) -> str | None:
+    """The form's token, or None with a note on the form asking to press again."""
+    posted = _form_token(request)
+    if posted is None:
+        form.is_valid()
+        form.add_error(
+            None,
+            "This form had been open for a while. Your answers are below: please check "
+            "them and press the button again.",
+        )
+    return posted
+
+
 def _remember_token(request: HttpRequest, referral: Referral, token: str) -> None:
     record_access(
         request,
@@ -231,16 +244,8 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     token = uuid.uuid4().hex
     if request.method == "POST":
         form = ReferralForm(request.POST)
-        posted = _form_token(request)
-        if posted is None:
-            form.is_valid()
-            form.add_error(
-                None,
-                "This form had been open for a while. Your answers are below: please check "
-                "them and press the button again.",
-            )
-        else:
-            token = posted
+        posted = _posted_token(request, form)
+        token = posted or token
         if posted and form.is_valid():
             sending = request.POST.get("action") == "submit"
             try:
@@ -368,16 +373,8 @@ def group_referral_create(request: HttpRequest) -> HttpResponse:
     token = uuid.uuid4().hex
     if request.method == "POST":
         form = GroupReferralForm(request.POST)
-        posted = _form_token(request)
-        if posted is None:
-            form.is_valid()
-            form.add_error(
-                None,
-                "This form had been open for a while. Your answers are below: please check "
-                "them and press the button again.",
-            )
-        else:
-            token = posted
+        posted = _posted_token(request, form)
+        token = posted or token
         if posted and form.is_valid():
             try:
                 with transaction.atomic():
@@ -506,6 +503,7 @@ def detail_context(referral: Referral, user) -> dict:
             if has_transition_perm(referral.withdraw, user)
             else None
         ),
+        "support_started": referral.state in Referral.SUPPORT_STATES,
         "answer_form": AnswerForm() if can_answer else None,
     }
 

@@ -85,6 +85,7 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
                 "summary_text": summary.text if summary else "",
                 "may_withdraw": referral.state in Referral.WITHDRAWABLE_STATES
                 and perms.can_withdraw(referral, request.user),
+                "support_started": referral.state in Referral.SUPPORT_STATES,
             }
         )
     return render(request, "referrals/own_support.html", {"rows": rows})
@@ -185,6 +186,23 @@ def _after_withdrawal_url(referral: Referral, user) -> str:
     return reverse("referrals:detail", args=[referral.pk])
 
 
+def _withdrawn_message(referral: Referral, *, is_staff_member: bool) -> str:
+    """Before support starts the referral is withdrawn; after, support is stopped."""
+    started = referral.state in Referral.SUPPORT_STATES
+    if is_staff_member:
+        done = "Your support has been stopped" if started else "Your referral has been withdrawn"
+        return (
+            f"{done}, as you asked. Thank you for letting us know. If you would like "
+            "support again, your line manager can refer you at any time, and your GP and "
+            "the wellbeing service are there for you too."
+        )
+    done = "Support has been stopped" if started else "The referral has been withdrawn"
+    return (
+        f"{done}, as asked. Thank you for letting us know. If support is wanted again, "
+        "the line manager can refer again at any time."
+    )
+
+
 @login_required
 def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
     """SERVICE.md step 12: "the staff member may decline or stop support at any point".
@@ -208,15 +226,7 @@ def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
             current_version=referral.version,
         )
         if status is None:
-            messages.success(
-                request,
-                "Support has been stopped, as asked. Thank you for letting us know. "
-                "If support is wanted again, the line manager can refer again at any time."
-                if not is_staff_member
-                else "Your support has been stopped, as you asked. Thank you for letting us "
-                "know. If you would like support again, your line manager can refer you at "
-                "any time, and your GP and the wellbeing service are there for you too.",
-            )
+            messages.success(request, _withdrawn_message(referral, is_staff_member=is_staff_member))
             return redirect(_after_withdrawal_url(referral, request.user))
         if status == case_forms.CONFLICT:
             referral = get_referral_for_user(request, referral_id, audit=False)
@@ -229,6 +239,7 @@ def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
         "form": form,
         "may_withdraw": may_withdraw,
         "is_staff_member": is_staff_member,
+        "support_started": referral.state in Referral.SUPPORT_STATES,
         "back_url": _after_withdrawal_url(referral, request.user),
     }
     return render(request, "referrals/withdraw_confirm.html", context, status=status)

@@ -379,6 +379,32 @@ def test_clock_deadlines_agree_with_clocks_module(flow):
     assert chasing.due_at(rule.levels[-1], due) == due.limit_at
 
 
+@pytest.mark.parametrize(
+    ("rule", "level"),
+    [(rule, level) for rule in chasing.CHASE_RULES for level in rule.levels],
+    ids=lambda v: getattr(v, "clock", None) or f"level{getattr(v, 'level', '')}",
+)
+def test_each_level_fires_when_the_badges_say_so(rule, level):
+    """A chase and the badge on the queue agree to the second: "near" chases go when the
+    clock turns NEAR, "target" ones when it is past the target, "limit" ones when it is
+    past the limit (plus any configured working days)."""
+    started = london(2026, 4, 1, 15, 30)  # a Wednesday before Easter, to cross it
+    due = clocks.deadline(rule.clock, started)
+    moment = chasing.due_at(level, due)
+    status = {
+        chasing.When.NEAR: clocks.ClockStatus.NEAR,
+        chasing.When.TARGET: clocks.ClockStatus.TARGET_MISSED,
+        chasing.When.LIMIT: clocks.ClockStatus.BREACHED,
+    }[level.when]
+    if level.after_limit_days():
+        assert moment == clocks.add_working_days(due.limit_at, level.after_limit_days())
+        return
+    assert clocks.clock_status(rule.clock, started_at=started, now=moment) != status
+    assert clocks.clock_status(rule.clock, started_at=started, now=moment + SECOND) == status
+    # The query's cheap calendar bound never skips a referral that is due.
+    assert moment - started >= chasing.earliest_due_after_start(rule, level)
+
+
 # --- set-based ------------------------------------------------------------------------------
 
 
@@ -420,3 +446,34 @@ def test_a_new_person_in_a_role_is_chased_without_extra_queries_per_referral(flo
     sweep_at(london(2026, 3, 4, 11))
     assert ChaseRecord.objects.filter(clock="triage", level=2).count() == 3
     assert OutboundEmail.objects.filter(dedupe_key__contains=":triage:2:").count() == 6
+
+
+def test_a_sweep_that_crashes_midway_leaves_nothing_and_the_next_sweep_sends_the_chase(
+    flow, smpe, monkeypatch
+):
+    """SERVICE.md: "never twice, even when the job ... crashes midway": the record, the
+    notices and the e-mails of one chase commit together or not at all."""
+    referral = made_at(london(2026, 3, 2, 10), flow)
+    moment = london(2026, 3, 4, 10) + SECOND  # past the triage limit: PSW and SMPE
+    real_tell_once = chasing.tell_once
+    told = []
+
+    def crash_on_the_second_person(user, **kwargs):
+        if told:
+            raise ConnectionError("worker lost")
+        told.append(user)
+        return real_tell_once(user, **kwargs)
+
+    notices_before = Notification.objects.count()
+    monkeypatch.setattr(chasing, "tell_once", crash_on_the_second_person)
+    with pytest.raises(ConnectionError):
+        sweep_at(moment)
+    assert told  # the first person's e-mail was queued before the crash ...
+    assert levels(referral, "triage") == []  # ... and rolled back with the record
+    assert not OutboundEmail.objects.filter(dedupe_key__startswith=f"chase:{referral.pk}:")
+    assert Notification.objects.count() == notices_before
+
+    monkeypatch.setattr(chasing, "tell_once", real_tell_once)
+    assert sweep_at(moment) == 1
+    assert levels(referral, "triage") == [2]
+    assert chased(referral, "triage", 2) == {flow.psw.pk, smpe.pk}

@@ -9,6 +9,7 @@ import time_machine
 
 from referrals import retention, services, tasks
 from referrals.models import (
+    Allocation,
     AuditEvent,
     ExitPathway,
     InformationRequest,
@@ -149,3 +150,24 @@ def test_a_shared_incident_keeps_its_description_while_another_referral_needs_it
 def test_the_nightly_task_calls_it(closed, retention_days):
     with time_machine.travel(CLOSED_AT + timedelta(days=retention_days + 1), tick=False):
         assert tasks.erase_expired_personal_data.apply().get() == 1
+
+
+def test_a_reallocation_reason_is_erased_and_the_allocations_kept(
+    flow, other_therapist, retention_days
+):
+    with time_machine.travel(CLOSED_AT - timedelta(days=1), tick=False):
+        referral = flow.referral(state=Referral.State.ALLOCATED)
+        services.reallocate_referral(
+            referral_id=referral.pk,
+            therapist=other_therapist,
+            by=flow.coordinator,
+            reason="The therapist knows the staff member's family",
+        )
+        services.withdraw_referral(referral_id=referral.pk, by=flow.manager, reason="moved on")
+    allocations = Allocation.objects.filter(referral=referral)
+    assert allocations.exclude(reason="").exists()
+
+    assert erase_at(CLOSED_AT + timedelta(days=retention_days) + SECOND) == 1
+
+    assert allocations.count() == 2
+    assert set(allocations.values_list("reason", flat=True)) == {""}

@@ -61,7 +61,17 @@ def test_a_review_to_close_does_not_open_more_sessions(flow):
 def test_no_sessions_while_the_extension_awaits_a_decision(flow):
     referral = flow.referral(state=S.EXTENSION_REQUESTED)
 
-    assert_session_refused(flow, referral, TransitionNotAllowed)
+    assert_session_refused(flow, referral)
+    with pytest.raises(RuleRefused, match="waiting for a decision"):
+        flow.session(
+            referral,
+            attendance=TherapySession.Attendance.DID_NOT_ATTEND,
+            cancellation_reason="Unwell",
+        )
+    # The model's own source states say the same, without the service's kind refusal.
+    row = Referral.objects.get(pk=referral.pk)
+    with pytest.raises(TransitionNotAllowed):
+        row.record_attended_session(held_at=timezone.now())
 
 
 def test_a_refused_extension_keeps_the_cap_at_three(flow):

@@ -371,7 +371,8 @@ def _legal(action: Action, state: str) -> bool:
         "record_review": set(),
         "request_exceptional_session": set(),
         "save_key_date": set(Referral.SUPPORT_STATES),
-        "save_closure_summary": set(Referral.SUPPORT_STATES),
+        # Only an active case closes: the draft is refused before then too.
+        "save_closure_summary": {S.ACTIVE},
         "close": {S.ACTIVE},
         "withdraw": set(Referral.WITHDRAWABLE_STATES),
     }

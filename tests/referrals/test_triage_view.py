@@ -271,6 +271,9 @@ def test_a_question_cannot_be_empty(client, flow, psw):
 
     assert response.status_code == 400
     assert "Please write the question for the line manager." in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.SUBMITTED
+    assert not referral.information_requests.exists()
 
 
 def test_two_triagers_at_once_the_second_keeps_what_they_typed(client, flow, psw, smpe, provider):
@@ -354,3 +357,5 @@ def test_a_referral_triage_cannot_see_is_not_found(client, flow, psw, other_coor
     client.force_login(other_coordinator)
     response = client.post(decide_url(accepted), {"action": "accept", "version": accepted.version})
     assert response.status_code == 404
+    accepted.refresh_from_db()
+    assert accepted.state == Referral.State.ACCEPTED

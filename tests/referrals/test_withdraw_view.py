@@ -97,3 +97,29 @@ def test_an_ended_case_says_so_kindly(client, flow, staff_member):
     assert page.status_code == 200
     assert "Support has already ended" in page.text
     assert again.status_code == 409
+
+
+def test_before_support_starts_it_reads_as_withdrawing_the_referral(client, flow):
+    """ "Stop support" reads oddly on a referral still awaiting triage."""
+    referral = flow.referral(state=Referral.State.SUBMITTED)
+    client.force_login(flow.psw)
+
+    page = client.get(url(referral)).text
+    detail = client.get(reverse("referrals:detail", args=[referral.pk])).text
+
+    assert "Yes, withdraw this referral" in page
+    assert "stop support" not in page.lower().replace("decline or stop support", "")
+    assert "Withdraw this referral" in detail
+    assert "Stop support" not in detail
+    response = client.post(url(referral), {"version": referral.version, "reason": ""}, follow=True)
+    assert "The referral has been withdrawn, as asked." in response.text
+
+
+def test_once_support_has_started_it_reads_as_stopping_support(client, flow, case):
+    client.force_login(flow.manager)
+
+    detail = client.get(reverse("referrals:detail", args=[case.pk])).text
+
+    assert "Stop support" in detail
+    assert "Withdraw this referral" not in detail
+    assert "Yes, stop support" in client.get(url(case)).text

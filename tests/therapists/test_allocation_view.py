@@ -156,7 +156,8 @@ def test_a_therapist_on_leave_cannot_be_chosen(client, flow, coordinator, provid
     )
 
     assert response.status_code == 400
-    assert "not available" in response.content.decode()
+    assert response.context["form"].errors["therapist"]
+    assert "This therapist is not available at the moment." in response.content.decode()
     referral.refresh_from_db()
     assert referral.state == Referral.State.ACCEPTED
 

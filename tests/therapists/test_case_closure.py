@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
-from referrals.models import ClosureSummary, ExitPathway, Referral
+from referrals import services
+from referrals.models import ClosureSummary, ExitPathway, Referral, Review
 from referrals.summaries import summary_text
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +165,40 @@ def test_support_cannot_end_while_an_extension_waits_for_a_decision(client, flow
     response = save_draft(client, referral)
 
     assert response.status_code == 200
-    assert "waiting for a decision" in response.text
+    assert "Support can be ended once it is decided." in response.text
+    assert not ClosureSummary.objects.filter(referral=referral).exists()
+
+
+def test_a_drafted_summary_cannot_be_sent_while_an_extension_waits(client, flow):
+    """The refusal is the service's own: the draft was saved while active, then a
+    request for more sessions went in; confirming is refused kindly, not as a conflict."""
+    referral = flow.referral(state=Referral.State.ACTIVE, sessions=3)
+    client.force_login(flow.therapist.user)
+    assert save_draft(client, referral).status_code == 302
+    services.record_review(
+        referral_id=referral.pk,
+        by=flow.therapist.user,
+        outcome=Review.Outcome.EXTEND,
+        reason="Inquest",
+    )
+
+    response = confirm(client, referral)
+
+    assert response.status_code == 200
+    assert "Support can be ended once it is decided." in response.text
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.EXTENSION_REQUESTED
+    assert not referral.transitions.filter(event="closed").exists()
+
+
+def test_support_cannot_end_before_the_first_meeting(client, flow):
+    referral = flow.referral(state=Referral.State.ALLOCATED)
+    client.force_login(flow.therapist.user)
+
+    response = save_draft(client, referral)
+
+    assert response.status_code == 200
+    assert "once the first meeting or a group session is recorded" in response.text
     assert not ClosureSummary.objects.filter(referral=referral).exists()
 
 

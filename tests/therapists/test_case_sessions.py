@@ -182,7 +182,8 @@ def test_the_whole_ladder_4_to_6_after_approval_then_exceptional_7th_never_8th(c
 
     waiting = post_session(client, referral)
     assert waiting.status_code == 200
-    assert "waiting for a decision" in page(waiting)
+    assert "Sessions can be recorded again once it is decided" in page(waiting)
+    assert referral.counted_sessions() == 3
 
     client.force_login(flow.psw)
     assert decide(client, referral, approve=True).status_code == 302

@@ -247,17 +247,7 @@ def record_manager_contact(request: HttpRequest, referral_id: int) -> HttpRespon
     )
 
 
-def _waiting_refusal(referral: Referral) -> None:
-    if referral.state == Referral.State.EXTENSION_REQUESTED:
-        raise services.RuleRefused(
-            "A request for more sessions is waiting for a decision from the Principal "
-            "Social Worker or Service Manager. Sessions can be recorded again once it is "
-            "decided; you will be told."
-        )
-
-
 def _record_session(referral: Referral, data: dict, *, by) -> None:
-    _waiting_refusal(referral)
     services.record_therapy_session(
         referral_id=referral.pk,
         by=by,
@@ -526,25 +516,12 @@ def save_closure_summary(request: HttpRequest, referral_id: int) -> HttpResponse
 
 
 def _save_summary(referral: Referral, data: dict, *, by) -> None:
-    if referral.state != Referral.State.ACTIVE:
-        raise services.RuleRefused(_closing_refusal(referral))
     services.save_closure_summary(
         referral_id=referral.pk,
         by=by,
         exit_pathways=data["exit_pathways"],
         comments=data["comments"],
     )
-
-
-def _closing_refusal(referral: Referral) -> str:
-    if referral.state == Referral.State.EXTENSION_REQUESTED:
-        return (
-            "A request for more sessions is waiting for a decision. Support can be "
-            "ended once it is decided."
-        )
-    if referral.state == Referral.State.ALLOCATED:
-        return "Support can be ended once the first meeting or a group session is recorded."
-    return f"This case is {referral.get_state_display().lower()}, so it cannot be closed here."
 
 
 def _preview(
@@ -563,7 +540,7 @@ def _preview(
         "sent": sent,
         "warnings": [] if sent else personal_detail_warnings(referral, summary.comments),
         "form": form or case_forms.ConfirmForm(initial={"version": referral.version}),
-        "may_close": referral.state == Referral.State.ACTIVE,
+        "closing_refusal": services.closing_refusal(referral),
         "staff_copy": bool(referral.staff_user_id or referral.staff_email),
     }
     return render(request, "therapists/closure_preview.html", context, status=status)

@@ -1,0 +1,128 @@
+"""Every e-mail the code can send has its three templates (STYLE.md: "e-mails in
+``templates/emails/`` as ``<name>_subject.txt``, ``<name>_body.txt``,
+``<name>_body.html``"), and no e-mail template reads the event's details, the staff
+member's contact details or anything said in sessions (SERVICE.md: the closure summary
+has "no personal information or session content"; e-mails carry a link, not the case).
+
+The names are read from the source, so a new ``template="..."`` is checked the day it
+is written: a keyword argument ``template=`` with a literal, or a module constant whose
+name ends in ``_TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+
+from referrals.chasing import CHASE_RULES, KEY_DATE_TEMPLATE
+from referrals.notifications import render_email
+from reporting.evaluation import INVITATION_TEMPLATE
+
+ROOT = Path(settings.BASE_DIR)
+EMAILS = ROOT / "templates" / "emails"
+PARTS = ("_subject.txt", "_body.txt", "_body.html")
+# What an e-mail must never read: the event, the staff member's contact details, and
+# anything written about the support itself. (``summary_text`` is the anonymised,
+# redacted closure summary, frozen by ``referrals.summaries.summary_text``.)
+FORBIDDEN = re.compile(
+    r"\b(event_details|description|staff_name|staff_email|staff_phone|line_manager_name|"
+    r"line_manager_phone|therapist_notes|notes|comments?|question|answer|reason|"
+    r"decline_reason|signposting|withdrawal_reason|cancellation_reason|label)\b"
+)
+LONDON = ZoneInfo("Europe/London")
+
+
+def _names_in(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.keyword) and node.arg == "template":
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                names.add(node.value.value)
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id.endswith("_TEMPLATE"):
+                    names.add(node.value.value)
+    return names
+
+
+def email_names_used() -> set[str]:
+    names = set()
+    for app in ("referrals", "reporting", "therapists"):
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" not in path.parts:
+                names |= _names_in(path)
+    # Page templates passed as template= (none today) are not e-mails.
+    return {n for n in names if "/" not in n and "." not in n}
+
+
+USED = sorted(email_names_used())
+
+
+def test_the_scan_finds_every_kind_of_e_mail():
+    expected = {rule.template for rule in CHASE_RULES} | {
+        KEY_DATE_TEMPLATE,
+        INVITATION_TEMPLATE,
+        "digest_triage",
+        "digest_provider",
+        "support_ended_manager",
+        "support_ended_staff",
+        "referral_submitted",
+    }
+    assert expected <= set(USED)
+
+
+@pytest.mark.parametrize("name", USED)
+def test_every_e_mail_used_in_code_has_subject_text_and_html(name):
+    missing = [part for part in PARTS if not (EMAILS / f"{name}{part}").is_file()]
+    assert missing == [], f"templates/emails/{name}: missing {missing}"
+
+
+def test_no_e_mail_template_is_left_over_without_a_sender():
+    files = {p.name for p in EMAILS.iterdir() if p.name != "base_email.html"}
+    orphans = sorted(f for f in files if not any(f == f"{n}{part}" for n in USED for part in PARTS))
+    assert orphans == []
+
+
+@pytest.mark.parametrize("name", USED)
+def test_no_e_mail_reads_event_details_contact_details_or_session_content(name):
+    for part in PARTS:
+        source = (EMAILS / f"{name}{part}").read_text()
+        variables = re.findall(r"{{(.*?)}}|{%(.*?)%}", source)
+        read = " ".join(a or b for a, b in variables)
+        assert not FORBIDDEN.search(read), f"{name}{part} reads {FORBIDDEN.search(read)[0]}"
+
+
+@pytest.mark.parametrize("name", USED)
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_every_e_mail_renders_as_one_subject_line_and_two_bodies(name, level):
+    due = datetime(2026, 6, 8, 10, tzinfo=LONDON)
+    item = SimpleNamespace(
+        reference="CIRS-0042", clock_label="Triage decision", status="past its limit",
+        due_at=due, url="https://cirs.example.org/referrals/42/",
+    )  # fmt: skip
+    context = {
+        "user": SimpleNamespace(first_name="Sam"),
+        "referral": SimpleNamespace(reference="CIRS-0042"),
+        "url": "https://cirs.example.org/referrals/42/",
+        "service_name": settings.CIRS_SERVICE_NAME,
+        "level": level,
+        "target_at": due,
+        "limit_at": due,
+        "key_date_on": due.date(),
+        "items": [item],
+        "request": SimpleNamespace(kind="extension", status="approved"),
+        "summary_text": "Support came to a natural end.",
+    }
+    subject, text, html = render_email(name, context)
+    assert subject and "\n" not in subject and len(subject) <= 200
+    for body in (text, html):
+        assert "https://cirs.example.org/" in body
+        assert "{{" not in body and "{%" not in body
+    assert "None" not in subject + text
