@@ -111,6 +111,10 @@ def _helper(layout: Layout | None = None) -> FormHelper:
     return helper
 
 
+class CrispyForm(forms.Form):
+    """A form rendered inside a template-owned <form> (see ``_helper``)."""
+
+
 # --- Appendix 1 --------------------------------------------------------------------------
 
 
@@ -313,22 +317,18 @@ class GroupReferralForm(forms.Form):
 # --- the line manager answers triage -----------------------------------------------------
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(CrispyForm):
     answer = forms.CharField(
         label="Your answer",
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Please write an answer to the question."},
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
-
 
 # --- triage ------------------------------------------------------------------------------
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(CrispyForm):
     provider = forms.ModelChoiceField(
         label="Send to",
         queryset=None,
@@ -344,10 +344,9 @@ class AcceptForm(forms.Form):
     def __init__(self, *args, providers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"].queryset = providers
-        self.helper = _helper()
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(CrispyForm):
     reason = forms.CharField(
         label="Reason (the line manager will read this)",
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -366,21 +365,13 @@ class DeclineForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
 
-
-class MoreInformationForm(forms.Form):
+class MoreInformationForm(CrispyForm):
     question = forms.CharField(
         label="Your question for the line manager",
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Please write the question for the line manager."},
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = _helper()
 
 
 # --- provider coordinator ----------------------------------------------------------------
@@ -395,7 +386,7 @@ class TherapistChoiceField(forms.ModelChoiceField):
         return f"{obj} ({obj.active_cases} active, {places})"
 
 
-class AllocateForm(forms.Form):
+class AllocateForm(CrispyForm):
     therapist = TherapistChoiceField(
         label="Therapist",
         queryset=None,
@@ -423,4 +414,3 @@ class AllocateForm(forms.Form):
             self.fields["reason"].error_messages["required"] = (
                 "Please give the reason for reallocating."
             )
-        self.helper = _helper()
