@@ -5,11 +5,12 @@ import contextvars
 import re
 import time
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect, resolve_url
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
@@ -33,12 +34,44 @@ class RequestIdMiddleware:
         return response
 
 
+KEPT_POST = "cirs_kept_post"
+KEPT_POST_MAX_CHARS = 100_000
+
+
+def _kept_post(request) -> dict | None:
+    """What someone sent just as their session ran out: kept (for them alone) so the
+    form can be filled in again after they sign back in. Nothing typed is lost."""
+    if request.method != "POST":
+        return None
+    data = {
+        key: request.POST.getlist(key)
+        for key in request.POST
+        if key not in {"csrfmiddlewaretoken", "password"}
+    }
+    if sum(len(v) for values in data.values() for v in values) > KEPT_POST_MAX_CHARS:
+        return None
+    return {"user": request.user.pk, "path": request.path, "data": data}
+
+
+def _come_back_to(request) -> str:
+    """After signing in again: the page they were on (a POST-only address would
+    answer 405 to the browser's GET)."""
+    if request.method == "GET":
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    path = urlsplit(referer).path
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        return path or request.path
+    return request.path
+
+
 class SessionTimeoutMiddleware:
     """30 minutes idle and 12 hours absolute (ASVS 3.3.2).
 
-    Idle is Django's session expiry, refreshed on every request
-    (``SESSION_SAVE_EVERY_REQUEST``); the last-seen stamp here enforces it again for any
-    session backend. The absolute limit holds even while someone is active."""
+    Idle is enforced here, from a last-seen stamp refreshed on every request; the stored
+    session itself lives until the absolute limit, so a form that arrives after the idle
+    limit still says whose it was and is kept for them before they are signed out. The
+    absolute limit holds even while someone is active."""
 
     STARTED = "cirs_session_started"
     LAST_SEEN = "cirs_session_last_seen"
@@ -62,10 +95,13 @@ class SessionTimeoutMiddleware:
                 self.start(request.session)
             elif (
                 now - started > settings.SESSION_ABSOLUTE_SECONDS
-                or now - last_seen > settings.SESSION_COOKIE_AGE
+                or now - last_seen > settings.SESSION_IDLE_SECONDS
             ):
+                kept = _kept_post(request)
                 logout(request)
-                query = urlencode({"next": request.get_full_path(), "expired": 1})
+                if kept is not None:
+                    request.session[KEPT_POST] = kept
+                query = urlencode({"next": _come_back_to(request), "expired": 1})
                 return redirect(f"{resolve_url(settings.LOGIN_URL)}?{query}")
             else:
                 request.session[self.LAST_SEEN] = now

@@ -114,6 +114,10 @@ def _helper(layout: Layout | None = None) -> FormHelper:
 class CrispyForm(forms.Form):
     """A form rendered inside a template-owned <form> (see ``_helper``)."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
+
 
 # --- Appendix 1 --------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -164,7 +165,18 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def still_here(request: HttpRequest) -> HttpResponse:
+    """Typing is activity. static/cirs/keepalive.js posts here every minute or so while
+    someone writes in a form, so SessionTimeoutMiddleware (which refreshes the idle clock
+    on every request) never signs them out mid-sentence. Reading alone sends nothing,
+    and the 12-hour absolute limit still holds."""
+    return HttpResponse(status=204)
+
+
 urlpatterns = [
+    path("still-here/", still_here, name="still_here"),
     path(
         "login/",
         auth_views.LoginView.as_view(

@@ -24,6 +24,7 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.audit import record_access
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
+from referrals.kept import take_kept_post
 from referrals.models import AuditEvent, Referral
 from referrals.selectors import (
     get_referral_for_user,
@@ -265,6 +266,8 @@ def referral_create(request: HttpRequest) -> HttpResponse:
             else:
                 _sent_message(request) if sending else _draft_message(request)
                 return redirect("referrals:detail", referral_id=referral.pk)
+    elif (kept := take_kept_post(request)) is not None:
+        form = ReferralForm(kept)
     else:
         form = ReferralForm(
             initial={
@@ -347,6 +350,8 @@ def referral_edit(request: HttpRequest, referral_id: int) -> HttpResponse:
                     )
                 return redirect("referrals:detail", referral_id=referral.pk)
         status = 400
+    elif (kept := take_kept_post(request)) is not None:
+        form = ReferralForm(kept)
     else:
         form = ReferralForm(initial=ReferralForm.initial_for(referral))
     return render(

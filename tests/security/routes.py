@@ -101,6 +101,7 @@ OTHER_ROUTES: dict[str, Use] = {
     "home": Use((GET,), "manager"),
     "login": Use((GET, POST), None),
     "logout": Use((POST,), "manager"),
+    "still_here": Use((POST,), "manager"),
     "otp_verify": Use((GET, POST), "manager"),
     "otp_enrol": Use((GET, POST), "manager"),
     "password_reset": Use((GET, POST), None),
