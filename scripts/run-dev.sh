@@ -17,6 +17,8 @@ $PY manage.py runserver "127.0.0.1:${PORT}" &
 pids+=($!)
 
 sleep 3
+# One sweep now, so the demo's overdue referrals are chased at once (beat repeats it).
+.venv/bin/celery -A config call referrals.tasks.sweep_clocks >/dev/null
 $PY manage.py seed_demo | sed -n '2,$p'
 cat <<MSG
 
