@@ -8,6 +8,8 @@ locking, logging, notifying — lives in ``referrals/services.py``.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -18,6 +20,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from referrals import permissions as perms
 from referrals.roles import Role
+
+audit_stream = logging.getLogger("cirs.audit")
 
 
 class User(AbstractUser):
@@ -939,6 +943,23 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise PermissionError("The audit log is append-only.")
         super().save(*args, **kwargs)
+        # The same row, streamed: logger "cirs.audit" goes to the JSON console log and,
+        # with LOG_SYSLOG_ADDRESS set, to syslog, so a copy lives outside the database.
+        audit_stream.info(
+            "audit",
+            extra={
+                "audit_id": self.pk,
+                "at": self.at.isoformat(),
+                "user_id": self.user_id,
+                "action": self.action,
+                "object_type": self.object_type,
+                "object_id": self.object_id,
+                "path": self.path,
+                "ip": self.ip,
+                "audit_request_id": self.request_id,
+                "detail": self.detail,
+            },
+        )
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")

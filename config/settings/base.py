@@ -290,5 +290,22 @@ LOGGING = {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
         "cirs": {"level": env_str("LOG_LEVEL", "INFO"), "propagate": True},
+        # Every audit row, as it is written (referrals.models.AuditEvent.save).
+        "cirs.audit": {"level": "INFO", "propagate": True},
     },
 }
+
+# Stream the audit log (and sign-in events) to syslog as well: "/dev/log", or "host:port"
+# for UDP. The database copy stays the record; this one lives outside it.
+LOG_SYSLOG_ADDRESS = env_str("LOG_SYSLOG_ADDRESS", "")
+if LOG_SYSLOG_ADDRESS:
+    _host, _, _port = LOG_SYSLOG_ADDRESS.rpartition(":")
+    LOGGING["handlers"]["syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": (_host, int(_port)) if _host and _port.isdigit() else LOG_SYSLOG_ADDRESS,
+        "formatter": "json",
+        "filters": ["request_id"],
+    }
+    for _name in ("cirs.audit", "cirs.auth"):
+        LOGGING["loggers"].setdefault(_name, {"level": "INFO", "propagate": True})
+        LOGGING["loggers"][_name]["handlers"] = ["syslog"]
