@@ -1,12 +1,17 @@
 """Sending what is in the outbox, once, with retries; and the notices that must be
 queued exactly once (chases, digests, the closure summary).
 
-A row is claimed with a conditional UPDATE before sending (its ``not_before`` moves
-on by ``CLAIM_LEASE``), so two workers never send the same e-mail at once. A failure
-puts it back with a later ``not_before`` (exponential backoff capped at
-``settings.CELERY_RETRY_BACKOFF_MAX``) until ``MAX_ATTEMPTS``, then marks it FAILED
-and logs an error for the admin's "Stuck messages" list. The Celery task retries
-SMTP errors on the same schedule; ``flush_outbox`` picks up anything a retry missed.
+A row is claimed by locking it (``SELECT ... FOR UPDATE SKIP LOCKED``) in a
+transaction that lasts until the result is written, so two live workers never send the
+same e-mail at once. The claim lives only as long as the sender: a worker killed
+mid-send drops its database connection, the claim goes with it, and the redelivered
+task (``acks_late`` + ``task_reject_on_worker_lost``) sends the e-mail at once instead
+of after a lease (SECURITY-CHECKLIST #25). A sender that hangs loses its claim after
+``CLAIM_LEASE``. A failure puts it back with a later ``not_before`` (exponential
+backoff capped at ``settings.CELERY_RETRY_BACKOFF_MAX``) until ``MAX_ATTEMPTS``, then
+marks it FAILED and logs an error for the admin's "Stuck messages" list. The Celery
+task retries SMTP errors on the same schedule; ``flush_outbox`` picks up anything a
+retry missed.
 
 Logs carry the outbox id and the kind of error, never an address or any content.
 """
@@ -18,8 +23,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,8 +34,9 @@ log = logging.getLogger("cirs.mailer")
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 30
-# While a worker sends, the row is not due for anyone else. Longer than any SMTP
-# timeout, far shorter than the broker's visibility timeout (SECURITY-CHECKLIST #26).
+# The longest a sender may hold its claim without a word to the database (PostgreSQL
+# then ends its session). Longer than any SMTP timeout, far shorter than the broker's
+# visibility timeout (SECURITY-CHECKLIST #26).
 CLAIM_LEASE = timedelta(minutes=15)
 # A pending e-mail this far past its due time, or any retried one, is "stuck".
 STUCK_AFTER = timedelta(minutes=30)
@@ -47,34 +53,58 @@ def send_one(email_id: int, *, now=None, reraise: bool = False) -> bool:
 
     With ``reraise`` a failure that will be retried is raised again after it is
     recorded, so the Celery task can retry it; the last failure is not raised (the row
-    is FAILED and an alert logged, and retrying cannot help)."""
+    is FAILED and an alert logged, and retrying cannot help).
+
+    ``attempts`` counts the sends that finished (delivered or refused); one cut off by
+    a killed worker is rolled back with its claim."""
     now = now or timezone.now()
-    claimed = OutboundEmail.objects.filter(
-        pk=email_id, status=OutboundEmail.Status.PENDING, not_before__lte=now
-    ).update(attempts=F("attempts") + 1, not_before=now + CLAIM_LEASE)
-    if not claimed:
-        return False
-    email = OutboundEmail.objects.get(pk=email_id)
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[email.to],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
-    try:
-        message.send(fail_silently=False)
-    except Exception as exc:
-        will_retry = _failed(email, exc, now=now)
-        if reraise and will_retry:
-            raise
-        return False
-    OutboundEmail.objects.filter(pk=email.pk).update(
-        status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
-    return True
+    failure, will_retry = None, False
+    with transaction.atomic():
+        email = (
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, status=OutboundEmail.Status.PENDING, not_before__lte=now)
+            .first()
+        )
+        if email is None:  # not due, already sent, or another worker is sending it
+            return False
+        _limit_claim(CLAIM_LEASE)
+        email.attempts += 1
+        email.save(update_fields=["attempts"])
+        message = EmailMultiAlternatives(
+            subject=email.subject,
+            body=email.body_text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[email.to],
+            headers={"Auto-Submitted": "auto-generated"},
+        )
+        if email.body_html:
+            message.attach_alternative(email.body_html, "text/html")
+        try:
+            message.send(fail_silently=False)
+        except Exception as exc:  # noqa: BLE001 - recorded here, raised after the commit
+            failure = exc
+            will_retry = _failed(email, exc, now=now)
+        else:
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+            )
+            return True
+    if reraise and will_retry:
+        raise failure
+    return False
+
+
+def _limit_claim(lease: timedelta) -> None:
+    """End this transaction (and free the row) if the sender goes quiet for ``lease``,
+    for a worker that hangs rather than dies. Only PostgreSQL can; elsewhere the claim
+    lasts as long as the connection."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('idle_in_transaction_session_timeout', %s, true)",
+            [str(int(lease.total_seconds() * 1000))],
+        )
 
 
 def _failed(email: OutboundEmail, exc: Exception, *, now) -> bool:

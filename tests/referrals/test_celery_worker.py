@@ -2,44 +2,24 @@
 process that reads the same PostgreSQL database, chases a breached triage clock, and
 the e-mail is delivered by the worker's outbox task."""
 
-import os
-import subprocess
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import time_machine
-from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from referrals.models import ChaseRecord
 from referrals.tasks import sweep_clocks
+from tests.referrals.celery_worker_helpers import (
+    mail_files,
+    publishing_to,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_env,
+)
 
 DELIVERY_SECONDS = 30
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    user = quote(db["USER"] or "")
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    host = db["HOST"] or "127.0.0.1"
-    port = db["PORT"] or "5432"
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
-def wait_for(check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    return None
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -48,59 +28,27 @@ def test_a_real_worker_chases_a_breached_clock(flow, requires_postgres, redis_ur
     with time_machine.travel(timezone.now() - timedelta(days=14), tick=False):
         referral = flow.referral()
     mail_dir = tmp_path / "mail"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "CIRS_VAR_DIR": str(tmp_path / "var"),
+    env = worker_env(
+        redis_url=redis_url,
+        tmp_path=tmp_path,
+        mail_dir=mail_dir,
         # The worker runs whenever the suite runs: do not hold the chase for the morning.
-        "CIRS_HOLD_CHASES_OUT_OF_HOURS": "false",
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            f"--hostname=cirs-test-{os.getpid()}@%h",
-            "--loglevel=WARNING",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        CIRS_HOLD_CHASES_OUT_OF_HOURS="false",
     )
-    eager = celery_app.conf.task_always_eager
+    worker = start_worker(env)
     try:
-        celery_app.conf.task_always_eager = False
-        with celery_app.connection_for_write(redis_url) as conn:
-            sweep_clocks.apply_async(producer=celery_app.amqp.Producer(conn))
+        with publishing_to(redis_url) as producer:
+            sweep_clocks.apply_async(producer=producer)
 
         def delivered():
-            files = list(Path(mail_dir).glob("*.log")) if mail_dir.exists() else []
-            texts = [f.read_text(errors="replace") for f in files]
-            return [t for t in texts if referral.reference in t and flow.psw.email in t]
+            return [
+                t for t in mail_files(mail_dir) if referral.reference in t and flow.psw.email in t
+            ]
 
         chase = wait_for(delivered, DELIVERY_SECONDS)
     finally:
-        celery_app.conf.task_always_eager = eager
-        worker.terminate()
-        try:
-            output = worker.communicate(timeout=15)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output = worker.communicate()[0].decode(errors="replace")
+        output = stop_worker(worker)
 
-    assert chase, f"no chase e-mail within {DELIVERY_SECONDS}s; worker said:\n{output[-3000:]}"
+    assert chase, f"no chase e-mail within {DELIVERY_SECONDS}s; worker said:\n{output}"
     assert "triage" in chase[0].lower()
     assert ChaseRecord.objects.filter(referral=referral, clock="triage", level=2).exists()
