@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import django, json; from django.conf import settings; django.setup(); "
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
-    "'broker': settings.CELERY_BROKER_URL, 'tz': settings.TIME_ZONE, 'debug': settings.DEBUG}))"
+    "'broker': settings.CELERY_BROKER_URL, "
+    "'sqlite_mode': settings.DATABASES['default'].get('OPTIONS', {}).get('transaction_mode'), 'tz': settings.TIME_ZONE, 'debug': settings.DEBUG}))"
 )
 
 
@@ -33,6 +34,8 @@ def test_embedded_defaults_need_nothing_installed(tmp_path):
 
     assert loaded["engine"] == "django.db.backends.sqlite3"
     assert loaded["broker"] == "filesystem://"
+    # web, worker and beat share one SQLite file: writers queue instead of failing
+    assert loaded["sqlite_mode"] == "IMMEDIATE"
     assert loaded["tz"] == "Europe/London"
     assert loaded["debug"] is True
     assert (tmp_path / "celery" / "queue").is_dir()
