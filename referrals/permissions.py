@@ -145,3 +145,12 @@ def require(user, predicate, referral: Referral | None = None) -> None:
     allowed = predicate(user) if referral is None else predicate(referral, user)
     if not allowed:
         raise PermissionDenied
+
+
+def may(referral: Referral, transition: str, user) -> bool:
+    """Whether ``user`` may run ``transition`` on ``referral`` now: its source state,
+    its conditions and its role, asked of the state machine itself, so a page never
+    keeps its own copy of which states allow what."""
+    from django_fsm import has_transition_perm
+
+    return has_transition_perm(getattr(referral, transition), user)

@@ -83,8 +83,7 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
                 if referral.state == Referral.State.DECLINED
                 else "",
                 "summary_text": summary.text if summary else "",
-                "may_withdraw": referral.state in Referral.WITHDRAWABLE_STATES
-                and perms.can_withdraw(referral, request.user),
+                "may_withdraw": perms.may(referral, "withdraw", request.user),
                 "support_started": referral.state in Referral.SUPPORT_STATES,
             }
         )
@@ -212,7 +211,7 @@ def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
     is_staff_member = perms.is_staff_member(referral, request.user)
     status = 200
     form = case_forms.WithdrawForm(initial={"version": referral.version})
-    may_withdraw = referral.state in Referral.WITHDRAWABLE_STATES
+    may_withdraw = perms.may(referral, "withdraw", request.user)
     if request.method == "POST" and may_withdraw:
         form = case_forms.WithdrawForm(request.POST)
         status = case_forms.run_service(
@@ -230,7 +229,7 @@ def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
             return redirect(_after_withdrawal_url(referral, request.user))
         if status == case_forms.CONFLICT:
             referral = get_referral_for_user(request, referral_id, audit=False)
-            may_withdraw = referral.state in Referral.WITHDRAWABLE_STATES
+            may_withdraw = perms.may(referral, "withdraw", request.user)
             case_forms.refresh_version(form, referral.version)
     elif request.method == "POST":
         status = 409

@@ -35,12 +35,6 @@ from therapists.selectors import (
     upcoming_key_dates,
 )
 
-KEY_DATE_STATES = (
-    Referral.State.ALLOCATED,
-    Referral.State.ACTIVE,
-    Referral.State.EXTENSION_REQUESTED,
-)
-
 
 @login_required
 @require_safe
@@ -101,6 +95,10 @@ def _workspace(
     forms.update(bound or {})
     is_active = state == State.ACTIVE
     individual = not referral.is_group
+
+    def may(transition: str) -> bool:
+        return perms.may(referral, transition, request.user)
+
     context = {
         "referral": referral,
         "forms": forms,
@@ -118,21 +116,17 @@ def _workspace(
         "summary": closure_summary_for(referral),
         # What this person may do here now (templates never test roles or rules).
         "show_notes": perms.can_see_session_notes(referral, request.user),
-        "may_plan_first_meeting": individual and state == State.ALLOCATED,
-        "may_record_first_meeting": individual and state == State.ALLOCATED,
-        "may_record_manager_contact": state in Referral.SUPPORT_STATES
-        and referral.manager_contacted_at is None,
+        "may_plan_first_meeting": individual and may("plan_first_meeting"),
+        "may_record_first_meeting": individual and may("record_first_meeting"),
+        "may_record_manager_contact": may("record_manager_contact"),
         "may_record_session": individual and is_active,
         "waiting_for_decision": state == State.EXTENSION_REQUESTED,
-        "may_record_review": individual and is_active and referral.review_is_due(),
-        "may_request_exceptional": individual
-        and is_active
-        and referral.may_request_exceptional_session(),
-        "may_change_key_dates": state in KEY_DATE_STATES,
-        "may_record_group_session": referral.is_group and state in (State.ALLOCATED, State.ACTIVE),
+        "may_record_review": individual and may("record_review"),
+        "may_request_exceptional": individual and may("request_exceptional_session"),
+        "may_change_key_dates": may("change_key_dates"),
+        "may_record_group_session": referral.is_group and may("record_group_session"),
         "may_close": is_active,
-        "may_withdraw": state in Referral.WITHDRAWABLE_STATES
-        and perms.can_withdraw(referral, request.user),
+        "may_withdraw": may("withdraw"),
     }
     shown = {
         "plan": context["may_plan_first_meeting"],
@@ -401,7 +395,7 @@ def edit_key_date(request: HttpRequest, referral_id: int, key_date_id: int) -> H
         "referral": referral,
         "key_date": key_date,
         "form": form,
-        "may_change_key_dates": referral.state in KEY_DATE_STATES,
+        "may_change_key_dates": perms.may(referral, "change_key_dates", request.user),
     }
     return render(request, "therapists/key_date_edit.html", context, status=status)
 
