@@ -40,11 +40,32 @@ class CaseForm(forms.Form):
     older version is refused as a conflict, never silently applied."""
 
     id_prefix = "case"
+    # Date-and-time fields that start at "now": most things are recorded just after.
+    now_fields: tuple[str, ...] = ()
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", f"id_{self.id_prefix}_%s")
         super().__init__(*args, **kwargs)
+        for name in self.now_fields:
+            self.fields[name].initial = _now_local()
+
+
+def _mode_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="How it was held",
+        choices=TherapySession.Mode.choices,
+        widget=forms.RadioSelect,
+        initial=TherapySession.Mode.VIRTUAL,
+    )
+
+
+def _notes_field() -> forms.CharField:
+    return forms.CharField(
+        label="Your session notes (seen by you only)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class PlanFirstMeetingForm(CaseForm):
@@ -57,21 +78,9 @@ class FirstMeetingForm(CaseForm):
     held_at = forms.DateTimeField(
         label="Date and time the first meeting was held", widget=DateTimeInput()
     )
-    mode = forms.ChoiceField(
-        label="How it was held",
-        choices=TherapySession.Mode.choices,
-        widget=forms.RadioSelect,
-        initial=TherapySession.Mode.VIRTUAL,
-    )
-    notes = forms.CharField(
-        label="Your session notes (seen by you only)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["held_at"].initial = _now_local()
+    mode = _mode_field()
+    notes = _notes_field()
+    now_fields = ("held_at",)
 
 
 class ManagerContactForm(CaseForm):
@@ -79,21 +88,13 @@ class ManagerContactForm(CaseForm):
     contacted_at = forms.DateTimeField(
         label="Date and time you spoke with the line manager", widget=DateTimeInput()
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["contacted_at"].initial = _now_local()
+    now_fields = ("contacted_at",)
 
 
 class TherapySessionForm(CaseForm):
     id_prefix = "session"
     held_at = forms.DateTimeField(label="Date and time of the session", widget=DateTimeInput())
-    mode = forms.ChoiceField(
-        label="How it was held",
-        choices=TherapySession.Mode.choices,
-        widget=forms.RadioSelect,
-        initial=TherapySession.Mode.VIRTUAL,
-    )
+    mode = _mode_field()
     attendance = forms.ChoiceField(
         label="Did the session take place?",
         choices=TherapySession.Attendance.choices,
@@ -106,15 +107,8 @@ class TherapySessionForm(CaseForm):
         max_length=300,
         help_text="For example 'unwell' or 'rearranged'. Please keep it general.",
     )
-    notes = forms.CharField(
-        label="Your session notes (seen by you only)",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["held_at"].initial = _now_local()
+    notes = _notes_field()
+    now_fields = ("held_at",)
 
 
 class GroupSessionForm(CaseForm):
@@ -130,16 +124,8 @@ class GroupSessionForm(CaseForm):
         min_value=1,
         help_text="A number only: no names are needed.",
     )
-    mode = forms.ChoiceField(
-        label="How it was held",
-        choices=TherapySession.Mode.choices,
-        widget=forms.RadioSelect,
-        initial=TherapySession.Mode.VIRTUAL,
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["held_at"].initial = _now_local()
+    mode = _mode_field()
+    now_fields = ("held_at",)
 
 
 class ReviewForm(CaseForm):
