@@ -153,7 +153,7 @@ def stuck(*, now=None):
 def retry_now(email_ids, *, now=None) -> int:
     """Make unsent e-mails due now (a failed one gets a fresh set of attempts) and hand
     them to a worker after commit. Returns how many were reset."""
-    from referrals.notifications import _enqueue
+    from referrals.notifications import enqueue_on_commit
     from referrals.tasks import send_outbound_email
 
     now = now or timezone.now()
@@ -167,7 +167,7 @@ def retry_now(email_ids, *, now=None) -> int:
     )
     OutboundEmail.objects.filter(pk__in=ids).update(not_before=now)
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: _enqueue(send_outbound_email, pk))
+        enqueue_on_commit(send_outbound_email, pk)
     return len(ids)
 
 

@@ -66,14 +66,19 @@ def queue_email(
     from referrals.tasks import send_outbound_email
 
     if email.not_before <= timezone.now():
-        transaction.on_commit(lambda: _enqueue(send_outbound_email, email.pk))
+        enqueue_on_commit(send_outbound_email, email.pk)
     return email
 
 
+def enqueue_on_commit(task, *args) -> None:
+    """Hand a task to the broker once the current transaction commits (a rolled-back
+    change queues nothing). If the broker is down the outbox row stays pending and the
+    next ``flush_outbox`` sweep sends it: nothing is lost, nothing is raised at the
+    person who just pressed a button."""
+    transaction.on_commit(lambda: _enqueue(task, *args))
+
+
 def _enqueue(task, *args) -> None:
-    """Hand a task to the broker. If the broker is down the outbox row stays pending and
-    the next ``flush_outbox`` sweep sends it: nothing is lost, nothing is raised at
-    the person who just pressed a button."""
     import logging
 
     try:
@@ -223,7 +228,7 @@ def referral_closed(referral: Referral) -> None:
     and the exit pathways in general terms only."""
     from referrals.tasks import send_closure_summary
 
-    transaction.on_commit(lambda: _enqueue(send_closure_summary, referral.pk))
+    enqueue_on_commit(send_closure_summary, referral.pk)
 
 
 def referral_withdrawn(referral: Referral, *, by) -> None:
