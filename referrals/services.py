@@ -3,6 +3,13 @@ is acting and what is allowed, transition, log, and queue what follows on commit
 
 Views, admin actions, commands and tasks all call these; nothing calls a model
 transition directly (STYLE.md).
+
+Lock order, the same in every function here: the referral row first (``_lock``), then
+its children (extension requests, sessions, key dates, the closure summary ...). Two
+people acting on one referral at once then queue on the referral row; the second waits,
+sees the first one's result and is refused with ReferralChanged or TransitionNotAllowed
+(a kind 409 in the views), never a deadlock. A child's id given by a caller is read
+without a lock only to find its referral.
 """
 
 from __future__ import annotations
@@ -707,8 +714,10 @@ def decide_extension_request(
     *, request_id: int, by, approve: bool, note: str = ""
 ) -> ExtensionRequest:
     """PSW/SMPE approve or refuse; the therapist is told."""
+    referral_id = ExtensionRequest.objects.values_list("referral_id", flat=True).get(pk=request_id)
+    referral = _lock(referral_id)  # the referral first, then its request (module docstring)
     request = ExtensionRequest.objects.select_for_update().get(pk=request_id)
-    require(by, can_decide_extension, request.referral)
+    require(by, can_decide_extension, referral)
     if request.status != ExtensionRequest.Status.PENDING:
         raise ReferralChanged
     if not approve and not (note or "").strip():
