@@ -47,13 +47,17 @@ def _waiting_for_a_lock(pids: list[int]) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def race(*calls, gate: str = r"\bFOR UPDATE\b") -> Race:
+def race(*calls, gate: str = r"\bFOR UPDATE\b", first: int | None = None) -> Race:
     """Run ``calls`` in threads released at the same instant and prove they overlapped.
-    Each result is the call's return value or the exception it raised."""
+    Each result is the call's return value or the exception it raised.
+
+    With ``first``, that call is made to pass its gate first: the others start only
+    once it holds its gate (so both orders of a pair can be tried on purpose)."""
     count = len(calls)
     pattern = re.compile(gate)
     start = threading.Barrier(count)
     release = threading.Event()
+    first_at_gate = threading.Event()
     lock = threading.Lock()
     pids: list[int | None] = [None] * count
     at_gate: list[bool] = [False] * count
@@ -71,6 +75,8 @@ def race(*calls, gate: str = r"\bFOR UPDATE\b") -> Race:
                 with lock:
                     at_gate[index] = True
                     order.append(index)
+                if index == first:
+                    first_at_gate.set()
                 release.wait(OVERLAP_DEADLINE_SECONDS * 2)
             return outcome
 
@@ -79,6 +85,8 @@ def race(*calls, gate: str = r"\bFOR UPDATE\b") -> Race:
                 cursor.execute("SELECT pg_backend_pid()")
                 pids[index] = cursor.fetchone()[0]
             start.wait(timeout=OVERLAP_DEADLINE_SECONDS)
+            if first is not None and index != first:
+                first_at_gate.wait(OVERLAP_DEADLINE_SECONDS)
             with connection.execute_wrapper(hold_at_gate):
                 results[index] = call()
         except Exception as exc:  # noqa: BLE001 - the assertions look at it

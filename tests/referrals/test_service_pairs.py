@@ -240,14 +240,14 @@ def outcome(result) -> str:
     return "done"
 
 
-def one_pair(cast: Cast, start: str, a: str, b: str) -> None:
+def one_pair(cast: Cast, start: str, a: str, b: str, *, first: int) -> None:
     referral = cast.referral(start)
-    run = race(ACTIONS[a](cast, referral), ACTIONS[b](cast, referral))
+    run = race(ACTIONS[a](cast, referral), ACTIONS[b](cast, referral), first=first)
 
     outcomes = [outcome(result) for result in run.results]
     # One thread took the referral's lock and the other queued behind it.
     assert sorted(run.seen) == ["gate", "waited"], run.seen
-    first = run.first
+    assert run.first == first
     assert outcomes[first] == "done", run.results[first]
     # The same two, one after the other, on a referral just like it.
     again = cast.referral(start)
@@ -274,10 +274,12 @@ def test_every_pair_of_services_at_once_ends_as_if_one_went_first(
     cast = Cast(flow, other_therapist)
     failures = {}
     for a, b in pairs(start):
-        try:
-            one_pair(cast, start, a, b)
-        except AssertionError as exc:
-            failures[f"{a} + {b}"] = str(exc)
+        # Both orders: what the second one sees depends on what the first one did.
+        for first in (0, 1) if a != b else (0,):
+            try:
+                one_pair(cast, start, a, b, first=first)
+            except AssertionError as exc:
+                failures[f"{(a, b)[first]} first, then {(a, b)[1 - first]}"] = str(exc)
     assert failures == {}
 
 
