@@ -1,20 +1,6 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
 
-from referrals.models import (
-    AuditEvent,
-    ExitPathway,
-    OutboundEmail,
-    Referral,
-    Team,
-    TransitionLog,
-    User,
-)
-
-
-@admin.register(User)
-class CirsUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Contact", {"fields": ("phone",)}))
+from referrals.models import ExitPathway, OutboundEmail, Referral, Team, TransitionLog
 
 
 @admin.register(Team)
@@ -47,21 +33,6 @@ class TransitionLogAdmin(admin.ModelAdmin):
     list_display = ["referral", "event", "from_state", "to_state", "by", "at"]
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "user", "action", "object_type", "object_id", "ip", "request_id"]
-    list_filter = ["action", "object_type"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

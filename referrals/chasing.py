@@ -63,10 +63,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import TRIAGE_ROLES, Role, group_name
 from referrals import clocks, sla
 from referrals.mailer import tell_once
 from referrals.models import ChaseRecord, KeyDate, Referral, Review
-from referrals.roles import TRIAGE_ROLES, Role, group_name
 
 S = Referral.State
 

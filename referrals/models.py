@@ -8,46 +8,15 @@ locking, logging, notifying — lives in ``referrals/services.py``.
 
 from __future__ import annotations
 
-import logging
-
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.roles import Role
 from referrals import permissions as perms
-from referrals.roles import Role
-
-audit_stream = logging.getLogger("cirs.audit")
-
-
-class User(AbstractUser):
-    """Everyone who signs in. Roles are groups (``referrals.roles.Role``)."""
-
-    phone = models.CharField("telephone", max_length=40, blank=True)
-
-    class Meta:
-        ordering = ["first_name", "last_name"]
-
-    def __str__(self) -> str:
-        return self.get_full_name() or self.username
-
-    @property
-    def roles(self) -> frozenset[str]:
-        """The user's roles, read once per request (the groups are cached on the object)."""
-        cached = getattr(self, "_cirs_roles", None)
-        if cached is None:
-            labels = {role.label: role.value for role in Role}
-            names = self.groups.values_list("name", flat=True) if self.pk else []
-            cached = frozenset(labels[name] for name in names if name in labels)
-            self._cirs_roles = cached
-        return cached
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
 
 
 class Team(models.Model):
@@ -906,63 +875,6 @@ class TransitionLog(models.Model):
     @property
     def to_label(self) -> str:
         return Referral.State(self.to_state).label
-
-
-class AuditEvent(models.Model):
-    """Append-only record of who read or changed what (SERVICE.md "Data": "log who read
-    or changed each referral"). Updates and deletes are refused here and, on
-    PostgreSQL, by a trigger."""
-
-    class Action(models.TextChoices):
-        VIEW = "view", "Viewed"
-        DOWNLOAD = "download", "Downloaded"
-        CHANGE = "change", "Changed"
-        DENIED = "denied", "Refused access"
-        LOGIN = "login", "Signed in"
-        LOGIN_FAILED = "login_failed", "Sign-in failed"
-        LOGOUT = "logout", "Signed out"
-        ERASE = "erase", "Personal data erased"
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=16, choices=Action.choices)
-    object_type = models.CharField(max_length=40, blank=True)
-    object_id = models.CharField(max_length=40, blank=True)
-    path = models.CharField(max_length=300, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    detail = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-        # The same row, streamed: logger "cirs.audit" goes to the JSON console log and,
-        # with LOG_SYSLOG_ADDRESS set, to syslog, so a copy lives outside the database.
-        audit_stream.info(
-            "audit",
-            extra={
-                "audit_id": self.pk,
-                "at": self.at.isoformat(),
-                "user_id": self.user_id,
-                "action": self.action,
-                "object_type": self.object_type,
-                "object_id": self.object_id,
-                "path": self.path,
-                "ip": self.ip,
-                "audit_request_id": self.request_id,
-                "detail": self.detail,
-            },
-        )
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit log is append-only.")
 
 
 class Notification(models.Model):

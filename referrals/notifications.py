@@ -20,8 +20,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import TRIAGE_ROLES, group_name
 from referrals.models import Notification, OutboundEmail, Referral
-from referrals.roles import TRIAGE_ROLES, group_name
 
 
 def triagers():

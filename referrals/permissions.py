@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 
-from referrals.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
+from accounts.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
 
 if TYPE_CHECKING:
-    from referrals.models import Referral, User
+    from accounts.models import User
+    from referrals.models import Referral
 
 
 def _active(user) -> bool:

@@ -24,9 +24,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from referrals.models import (
     Allocation,
-    AuditEvent,
     ClosureSummary,
     CriticalIncident,
     ExtensionRequest,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 
-from referrals.audit import record_access
-from referrals.models import AuditEvent, ClosureSummary, ExtensionRequest, Referral, TransitionLog
+from accounts.audit import record_access
+from accounts.models import AuditEvent
+from referrals.models import ClosureSummary, ExtensionRequest, Referral, TransitionLog
 
 
 def referrals_visible_to(user):

@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from accounts.models import AuditEvent
 from referrals import notifications
 from referrals.models import (
     Allocation,
-    AuditEvent,
     ClosureSummary,
     CriticalIncident,
     ExitPathway,

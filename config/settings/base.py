@@ -20,7 +20,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site that asks for the second sign-in step (accounts/admin_site.py).
+    "accounts.admin_site.CirsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "accounts",
     "referrals",
     "therapists",
     "reporting",
@@ -52,7 +54,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
     # After the time-outs, so an expired session goes to sign-in, not to the code step.
-    "referrals.mfa.MFARequiredMiddleware",
+    "accounts.mfa.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -96,7 +98,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "referrals.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out username + IP never reaches the password check.
     "axes.backends.AxesStandaloneBackend",

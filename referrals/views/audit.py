@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
+from accounts.models import AuditEvent
 from referrals import permissions as perms
-from referrals.models import AuditEvent
 
 
 @login_required

@@ -20,12 +20,13 @@ from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
+from accounts.audit import record_access
+from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import services, sla
-from referrals.audit import record_access
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
 from referrals.kept import take_kept_post
-from referrals.models import AuditEvent, Referral
+from referrals.models import Referral
 from referrals.selectors import (
     get_referral_for_user,
     referrals_visible_to,

@@ -15,9 +15,9 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_safe
 
+from accounts.audit import record_access
+from accounts.models import AuditEvent
 from referrals import permissions as perms
-from referrals.audit import record_access
-from referrals.models import AuditEvent
 from reporting import exports
 from reporting.figures import monitoring_figures
 from reporting.forms import PeriodForm

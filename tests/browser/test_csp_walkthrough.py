@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve, reverse
 
+from accounts.models import User
 from referrals.management.commands.seed_demo import DEMO_PASSWORD
-from referrals.models import User
 from referrals.navigation import landing_url_name, navigation_for
 
 # --- the header (no browser) -------------------------------------------------------------

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from config.logging import JsonFormatter, RequestIdFilter
-from referrals.models import AuditEvent
 from tests.config.conftest import PASSWORD, add_totp_device, code_for
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)

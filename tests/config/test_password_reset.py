@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from referrals.models import User
+from accounts.models import User
 
 NEW_PASSWORD = "a brand new passphrase for the winter"
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, transaction
 
+from accounts.models import AuditEvent
 from referrals import services
-from referrals.models import AuditEvent, Referral
+from referrals.models import Referral
 
 S = Referral.State
 

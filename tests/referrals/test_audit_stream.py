@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from accounts.models import AuditEvent
 from config.logging import JsonFormatter, RequestIdFilter
-from referrals.models import AuditEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 

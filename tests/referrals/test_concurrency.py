@@ -16,9 +16,9 @@ import pytest
 from django.db import connection, transaction
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from accounts.roles import Role
 from referrals import services
 from referrals.models import Allocation, Referral, TransitionLog
-from referrals.roles import Role
 from referrals.services import ReferralChanged
 from tests.factories import UserFactory
 

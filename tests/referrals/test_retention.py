@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from accounts.models import AuditEvent
 from referrals import retention, services, tasks
 from referrals.models import (
     Allocation,
-    AuditEvent,
     ExitPathway,
     InformationRequest,
     Notification,

@@ -15,10 +15,10 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from referrals import services
 from referrals.models import (
     Allocation,
-    AuditEvent,
     ExitPathway,
     ExtensionRequest,
     Referral,

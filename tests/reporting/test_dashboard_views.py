@@ -12,7 +12,8 @@ import zlib
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from referrals.models import AuditEvent, Referral
+from accounts.models import AuditEvent
+from referrals.models import Referral
 from reporting import exports
 from reporting.figures import monitoring_figures
 from reporting.periods import Period

@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from referrals import mailer
-from referrals.models import AuditEvent, Notification, OutboundEmail, Referral
+from referrals.models import Notification, OutboundEmail, Referral
 from reporting.evaluation import invite_to_evaluation
 from reporting.models import EvaluationResponse
 

@@ -19,9 +19,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from accounts.roles import Role
 from referrals import services
 from referrals.models import ExtensionRequest, KeyDate, Notification, Referral, Review
-from referrals.roles import Role
 from tests.factories import TherapistFactory, UserFactory
 from tests.flow import Flow
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from referrals.models import AuditEvent
+from accounts.models import AuditEvent
 from tests.security.conftest import Target
 
 GET, POST = "GET", "POST"

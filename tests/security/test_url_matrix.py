@@ -14,7 +14,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from referrals.models import AuditEvent, ExtensionRequest, KeyDate
+from accounts.models import AuditEvent
+from referrals.models import ExtensionRequest, KeyDate
 from tests.security.conftest import PERSONAS, Target, World, all_routes
 from tests.security.routes import GET, NOT_OBJECT_ROUTES, POST, ROWS, Row
 

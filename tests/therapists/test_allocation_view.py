@@ -9,9 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role
 from referrals import services
 from referrals.models import Allocation, Referral
-from referrals.roles import Role
 from tests.factories import TherapistFactory, UserFactory
 
 QUEUE = "therapists:allocation_queue"

@@ -20,10 +20,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.audit import record_access
+from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import services, sla
-from referrals.audit import record_access
-from referrals.models import AuditEvent, KeyDate, Referral
+from referrals.models import KeyDate, Referral
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from referrals.summaries import personal_detail_warnings, summary_text
 from therapists import forms as case_forms

@@ -15,9 +15,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.roles import Role, group_name
 from referrals import services
 from referrals.models import CriticalIncident, ExitPathway, Review, Team, TherapySession
-from referrals.roles import Role
 from referrals.selectors import referrals_visible_to
 from therapists.models import Provider, Therapist
 
@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             if role:
-                user.groups.add(Group.objects.get(name=Role(role).label))
+                user.groups.add(Group.objects.get(name=group_name(role)))
             users[username] = user
         return users
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from referrals.models import AuditEvent
+from accounts.models import AuditEvent
 
 
 def client_ip(request: HttpRequest) -> str | None:

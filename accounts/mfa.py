@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminSite
 
-from referrals.roles import Role
+from accounts.roles import Role
 
 ALL = "all"
 NONE = "none"

@@ -14,9 +14,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from accounts.audit import client_ip
+from accounts.models import AuditEvent
 from config.middleware import SessionTimeoutMiddleware
-from referrals.audit import client_ip
-from referrals.models import AuditEvent
 
 logger = logging.getLogger("cirs.auth")
 
