@@ -1,11 +1,11 @@
 """Chasing every clock: who is told, when, and how each chase goes out exactly once.
 
-SERVICE.md "Clocks": "A chase is sent once per clock and level, never twice, even
+docs/service.md, "Clocks": "A chase is sent once per clock and level, never twice, even
 when the job runs again, crashes midway, or two workers run at once."
 
-The rules below (``CHASE_RULES``) are the table of SERVICE.md written as data. A clock
-starts and stops as ``referrals/sla.py`` says (the same ``clock_spans`` feed the
-badges), and each level fires at one moment of that clock:
+The rules below (``CHASE_RULES``) are the table of docs/service.md written as data. A
+clock starts and stops as ``referrals/sla.py`` says (``sla.CLOCKS`` and the same
+``clock_spans`` feed the badges), and each level fires at one moment of that clock:
 
 * ``near``   — less than ``CIRS_CLOCK_NEAR_FRACTION`` of the working time to the first
   deadline (the target, or the limit when there is no target) is left;
@@ -65,8 +65,8 @@ from django.utils import timezone
 
 from accounts.roles import TRIAGE_ROLES, Role, group_name
 from referrals import clocks, sla
-from referrals.mailer import tell_once
-from referrals.models import ChaseRecord, KeyDate, Referral, Review
+from referrals.models import ChaseRecord, KeyDate, Referral
+from referrals.notifications import notify
 
 S = Referral.State
 
@@ -102,50 +102,42 @@ class ChaseLevel:
 
 @dataclass(frozen=True)
 class ChaseRule:
+    """Who is chased about one clock, and when. Whether the clock runs, and from which
+    field it starts, is ``sla.CLOCKS``: written once, for the badges and the chases."""
+
     clock: str
     template: str
-    # The field the clock starts from (must match sla.clock_spans).
-    started_field: str
-    # What "the clock is still running" means, as a filter on open referrals.
-    running: Q
     levels: tuple[ChaseLevel, ...]
-    stops: str
 
+    @property
+    def started_field(self) -> str:
+        return sla.CLOCKS[self.clock].started_field
 
-_SUPPORT = [S.ALLOCATED, S.ACTIVE, S.EXTENSION_REQUESTED]
+    @property
+    def running(self) -> Q:
+        return sla.CLOCKS[self.clock].running
+
 
 CHASE_RULES: tuple[ChaseRule, ...] = (
     ChaseRule(
         clock="triage",
         template="chase_triage",
-        started_field="submitted_at",
-        running=Q(state=S.SUBMITTED),
         levels=(
             ChaseLevel(1, When.NEAR, (To.TRIAGERS,)),
             ChaseLevel(2, When.LIMIT, (To.TRIAGERS,)),
         ),
-        stops="the referral is accepted or declined",
     ),
     ChaseRule(
         clock="allocation",
         template="chase_allocation",
-        started_field="decided_at",
-        running=Q(state=S.ACCEPTED),
         levels=(
             ChaseLevel(1, When.NEAR, (To.COORDINATOR,)),
             ChaseLevel(2, When.LIMIT, (To.PSW,)),
         ),
-        stops="a therapist is allocated",
     ),
     ChaseRule(
         clock="first_meeting",
         template="chase_first_meeting",
-        started_field="submitted_at",
-        running=Q(
-            state__in=[S.ACCEPTED, *_SUPPORT],
-            kind=Referral.Kind.INDIVIDUAL,
-            first_meeting_at__isnull=True,
-        ),
         levels=(
             ChaseLevel(1, When.TARGET, (To.THERAPIST,)),
             ChaseLevel(2, When.LIMIT, (To.COORDINATOR,)),
@@ -156,44 +148,30 @@ CHASE_RULES: tuple[ChaseRule, ...] = (
                 after_limit_setting="CIRS_FIRST_MEETING_PSW_AFTER_LIMIT_DAYS",
             ),
         ),
-        stops="a first meeting is recorded as held (planning one does not stop it)",
     ),
     ChaseRule(
         clock="manager_contact",
         template="chase_manager_contact",
-        started_field="submitted_at",
-        running=Q(state__in=[S.ACCEPTED, *_SUPPORT], manager_contacted_at__isnull=True),
         levels=(
             ChaseLevel(1, When.NEAR, (To.THERAPIST,)),
             ChaseLevel(2, When.LIMIT, (To.PSW,)),
         ),
-        stops="the therapist records the contact with the line manager",
     ),
     ChaseRule(
         clock="review",
         template="chase_review",
-        started_field="third_session_at",
-        running=Q(state__in=[S.ACTIVE, S.EXTENSION_REQUESTED], third_session_at__isnull=False)
-        & ~Exists(Review.objects.filter(referral=OuterRef("pk"))),
         levels=(
             ChaseLevel(1, When.NEAR, (To.THERAPIST,)),
             ChaseLevel(2, When.LIMIT, (To.THERAPIST,)),
         ),
-        stops="the review after the 3rd session is recorded",
     ),
     ChaseRule(
         clock="closure_summary",
         template="chase_closure_summary",
-        started_field="last_session_at",
-        # The exact rule (no key date still to come) is sla.clock_spans'; this is its
-        # cheap superset.
-        running=Q(state__in=[S.ACTIVE, S.EXTENSION_REQUESTED], last_session_at__isnull=False)
-        & Exists(Review.objects.filter(referral=OuterRef("pk"), outcome=Review.Outcome.CLOSE)),
         levels=(
             ChaseLevel(1, When.NEAR, (To.THERAPIST,)),
             ChaseLevel(2, When.LIMIT, (To.PSW,)),
         ),
-        stops="the referral is closed and the summary sent",
     ),
 )
 KEY_DATE_CLOCK = "key_date"
@@ -404,16 +382,15 @@ def _record_and_tell(referral, *, clock, level, window, users, template, context
                 )
         except IntegrityError:
             return 0
-        for user in users:
-            tell_once(
-                user,
-                template=template,
-                referral=referral,
-                context=context,
-                url=url,
-                dedupe_key=f"chase:{referral.pk}:{clock}:{level}:{window}:{user.pk}",
-                not_before=send_at(now),
-            )
+        notify(
+            users,
+            template=template,
+            referral=referral,
+            context=context,
+            url=url,
+            key=f"chase:{referral.pk}:{clock}:{level}:{window}",
+            not_before=send_at(now),
+        )
     return 1
 
 
@@ -425,7 +402,7 @@ def remind_key_dates(*, now: datetime, people: _People | None = None) -> int:
         KeyDate.objects.filter(
             date__gte=today,
             date__lte=today + timedelta(days=clocks.key_date_reminder_days()),
-            referral__state__in=_SUPPORT,
+            referral__state__in=Referral.SUPPORT_STATES,
             referral__therapist__isnull=False,
         )
         .select_related("referral__therapist__user")
@@ -542,13 +519,12 @@ def send_weekly_digest(*, now: datetime | None = None) -> int:
 
 def _send_digest(user, items, week_key: str, not_before, *, template: str) -> int:
     with transaction.atomic():
-        told = tell_once(
-            user,
+        told = notify(
+            [user],
             template=template,
-            referral=None,
             context={"items": items, "week": week_key},
             url=reverse("referrals:notifications"),
-            dedupe_key=f"digest:{template}:{week_key}:{user.pk}",
+            key=f"digest:{template}:{week_key}",
             not_before=not_before,
         )
     return int(told)

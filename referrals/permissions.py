@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django_fsm import has_transition_perm
 
 from accounts.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
 
@@ -152,6 +153,4 @@ def may(referral: Referral, transition: str, user) -> bool:
     """Whether ``user`` may run ``transition`` on ``referral`` now: its source state,
     its conditions and its role, asked of the state machine itself, so a page never
     keeps its own copy of which states allow what."""
-    from django_fsm import has_transition_perm
-
     return has_transition_perm(getattr(referral, transition), user)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
@@ -464,15 +464,6 @@ def answer_question(request: HttpRequest, referral_id: int) -> HttpResponse:
 # --- the referral page ------------------------------------------------------------------
 
 
-def _url_if_routed(name: str, referral: Referral) -> str | None:
-    # The case workspace and the withdrawal page are built separately; link to them
-    # only once they exist.
-    try:
-        return reverse(name, args=[referral.pk])
-    except NoReverseMatch:
-        return None
-
-
 def detail_context(referral: Referral, user) -> dict:
     """What the referral page shows this person, and which buttons they get."""
     show_event_details = perms.can_see_event_details(referral, user)
@@ -503,9 +494,11 @@ def detail_context(referral: Referral, user) -> dict:
         "can_triage": can_triage,
         "can_allocate": can_allocate,
         "can_reallocate": can_reallocate,
-        "therapist_case_url": _url_if_routed("therapists:case", referral) if is_therapist else None,
+        "therapist_case_url": reverse("therapists:case", args=[referral.pk])
+        if is_therapist
+        else None,
         "withdraw_url": (
-            _url_if_routed("referrals:withdraw", referral)
+            reverse("referrals:withdraw", args=[referral.pk])
             if has_transition_perm(referral.withdraw, user)
             else None
         ),

@@ -12,13 +12,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from referrals import permissions as perms
 from referrals import services
+from referrals.forms import support as case_forms
 from referrals.models import ClosureSummary, ExtensionRequest, Referral
 from referrals.selectors import (
     extension_requests_visible_to,
     get_referral_for_user,
     referrals_visible_to,
 )
-from therapists import forms as case_forms
 
 # What each state means for the person referred, in plain and kind words.
 STATUS_FOR_STAFF = {

@@ -24,10 +24,10 @@ from accounts.audit import record_access
 from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import services, sla
+from referrals.forms import support as case_forms
 from referrals.models import KeyDate, Referral
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from referrals.summaries import personal_detail_warnings, summary_text
-from therapists import forms as case_forms
 from therapists.selectors import (
     cases_for_therapist,
     key_date_reading,
