@@ -183,7 +183,7 @@ KEY_DATE_TEMPLATE = "reminder_key_date"
 
 def send_at(now: datetime) -> datetime:
     """When a chase found at ``now`` may go out: now in working hours, else the start
-    of the next working morning (SERVICE.md: working days exclude weekends and bank
+    of the next working morning (docs/service.md: working days exclude weekends and bank
     holidays)."""
     if not settings.CIRS_HOLD_CHASES_OUT_OF_HOURS:
         return now
@@ -395,7 +395,7 @@ def _record_and_tell(referral, *, clock, level, window, users, template, context
 
 
 def remind_key_dates(*, now: datetime, people: _People | None = None) -> int:
-    """SERVICE.md "key date approaching | 7 days before | therapist (reminder)": one
+    """docs/service.md "key date approaching | 7 days before | therapist (reminder)": one
     reminder per key date and date, from ``CIRS_KEY_DATE_REMINDER_DAYS`` days before it."""
     today = timezone.localdate(now, clocks.WORKING_TIME_ZONE)
     due = list(

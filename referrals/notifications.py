@@ -153,7 +153,7 @@ def _detail_url(referral: Referral) -> str:
 
 
 def referral_submitted(referral: Referral) -> None:
-    """SERVICE.md step 4: "PSW and SMPE (both notified on submission)"."""
+    """docs/service.md step 4: "PSW and SMPE (both notified on submission)"."""
     notify(
         triagers(),
         template="referral_submitted",

@@ -1,6 +1,6 @@
 """Reads for the therapist's workspace: "My cases" and what is due next on each case.
 
-Docs/service.md, "Roles": a therapist sees "only cases allocated to them". Every read
+docs/service.md, "Roles": a therapist sees "only cases allocated to them". Every read
 starts from ``referrals_visible_to`` (docs/security-checklist.md, row 10).
 """
 
@@ -104,7 +104,7 @@ class SessionAllowance:
 
 
 def session_allowance(referral: Referral) -> SessionAllowance:
-    """Docs/service.md step 8, from the prefetched sessions and requests: the figures
+    """docs/service.md step 8, from the prefetched sessions and requests: the figures
     come from ``referrals.rules`` (the same rule the state machine's conditions use)."""
     limits = rules.allowance()
     sessions = list(referral.therapy_sessions.all())

@@ -18,7 +18,7 @@ from referrals.models import CriticalIncident, GroupReferral, Referral, Team
 
 
 class ReferralForm(forms.Form):
-    """Appendix 1 in its own words, plus what the service needs to run (SERVICE.md
+    """Appendix 1 in its own words, plus what the service needs to run (docs/service.md
     step 3) and the record of the manager's discussion (step 2).
 
     Only the incident date, category and team are needed to keep a draft; the rest is
@@ -135,7 +135,7 @@ class ReferralForm(forms.Form):
 
 
 class GroupReferralForm(forms.Form):
-    """SERVICE.md step 10: a group referral after the staff concerned were consulted and
+    """docs/service.md step 10: a group referral after the staff concerned were consulted and
     confirmed they wish to take up group support."""
 
     referrer_role = forms.ChoiceField(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 
 class ExitPathway(models.Model):
-    """Where support leads at the end (SERVICE.md step 11). Reference data."""
+    """Where support leads at the end (docs/service.md step 11). Reference data."""
 
     code = models.SlugField(max_length=40, unique=True)
     label = models.CharField(max_length=120)

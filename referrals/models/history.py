@@ -10,7 +10,7 @@ from referrals.models.lifecycle import ReferralState
 
 
 class TransitionLog(models.Model):
-    """Every change of state: who, when, from, to, and a note (SERVICE.md: "Every
+    """Every change of state: who, when, from, to, and a note (docs/service.md: "Every
     transition records who did it and when")."""
 
     referral = models.ForeignKey(

@@ -55,7 +55,7 @@ class CriticalIncident(models.Model):
 
 
 class GroupReferral(models.Model):
-    """SERVICE.md step 10: the group part of a referral with ``kind=GROUP``."""
+    """docs/service.md step 10: the group part of a referral with ``kind=GROUP``."""
 
     class ReferrerRole(models.TextChoices):
         LINE_MANAGER = "line_manager", "Line manager"
@@ -76,7 +76,7 @@ class GroupReferral(models.Model):
 
 
 class InformationRequest(models.Model):
-    """Triage asked the referrer for more information (SERVICE.md step 4)."""
+    """Triage asked the referrer for more information (docs/service.md step 4)."""
 
     referral = models.ForeignKey(
         "referrals.Referral", on_delete=models.CASCADE, related_name="information_requests"

@@ -19,9 +19,9 @@ class ReferralQuerySet(models.QuerySet):
         return self.exclude(state__in=Referral.CLOSED_STATES)
 
     def visible_to(self, user):
-        """The only way a view reaches referrals (SECURITY-CHECKLIST #10).
+        """The only way a view reaches referrals (docs/security-checklist.md row 10).
 
-        SERVICE.md "Who uses it": a line manager sees referrals they made or that name
+        docs/service.md "Who uses it": a line manager sees referrals they made or that name
         them; PSW/SMPE see every referral; a coordinator sees those sent to their
         provider; a therapist only cases allocated to them; a staff member only their
         own; a service lead no individual referral at all.

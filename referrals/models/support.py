@@ -12,7 +12,7 @@ from referrals import rules
 
 
 class TherapySession(models.Model):
-    """An hourly session (SERVICE.md step 8), individual or group."""
+    """An hourly session (docs/service.md step 8), individual or group."""
 
     class Mode(models.TextChoices):
         VIRTUAL = "virtual", "Virtual"
@@ -45,7 +45,7 @@ class TherapySession(models.Model):
     facilitator = models.ForeignKey(
         "therapists.Therapist", on_delete=models.PROTECT, related_name="+", null=True
     )
-    # Seen by the therapist who wrote them and no one else (SERVICE.md "Data").
+    # Seen by the therapist who wrote them and no one else (docs/service.md "Data").
     therapist_notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -75,7 +75,7 @@ class TherapySession(models.Model):
 
 
 class KeyDate(models.Model):
-    """A future date where follow-up may be needed (SERVICE.md step 9)."""
+    """A future date where follow-up may be needed (docs/service.md step 9)."""
 
     class Kind(models.TextChoices):
         FUNERAL = "funeral", "Funeral"

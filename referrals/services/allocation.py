@@ -27,7 +27,7 @@ def _check_therapist(referral: Referral, therapist) -> None:
 
 @transaction.atomic
 def allocate_referral(*, referral_id: int, therapist, by, expected_version: int | None = None):
-    """The provider's coordinator allocates a therapist (SERVICE.md step 5)."""
+    """The provider's coordinator allocates a therapist (docs/service.md step 5)."""
     now = timezone.now()
     referral = lock_referral(referral_id, expected_version=expected_version)
     require(by, can_allocate, referral)  # the role before any rule about the pool

@@ -74,7 +74,7 @@ def close_referral(
     comments: str | None = None,
     expected_version: int | None = None,
 ) -> Referral:
-    """SERVICE.md step 11: end support with an exit pathway and a summary that goes to
+    """docs/service.md step 11: end support with an exit pathway and a summary that goes to
     the line manager and, as a copy, to the staff member."""
     if exit_pathways is not None or comments is not None:
         save_closure_summary(
@@ -102,7 +102,7 @@ def close_referral(
 def withdraw_referral(
     *, referral_id: int, by, reason: str = "", expected_version: int | None = None
 ):
-    """SERVICE.md step 12: the staff member may decline or stop support at any point."""
+    """docs/service.md step 12: the staff member may decline or stop support at any point."""
     referral = apply_transition(
         referral_id,
         by=by,
@@ -126,7 +126,7 @@ def withdraw_referral(
 
 @transaction.atomic
 def send_closure_summary(referral_id: int) -> int:
-    """Docs/service.md step 11: freeze the anonymised summary and send it to the line
+    """docs/service.md step 11: freeze the anonymised summary and send it to the line
     manager with the notice that support has ended, and the same copy to the staff
     member. Then ``support_ended`` is sent, so other parts of the service can follow
     on (the evaluation questionnaire's invitation, ``reporting/evaluation.py``).

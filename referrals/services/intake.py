@@ -128,7 +128,7 @@ def _eligibility_or_refuse(referral: Referral, now: datetime) -> None:
 
 @transaction.atomic
 def submit_referral(*, referral_id: int, by, expected_version: int | None = None) -> Referral:
-    """SERVICE.md steps 3-4: submission starts every clock and notifies the PSW and SMPE."""
+    """docs/service.md steps 3-4: submission starts every clock and notifies the PSW and SMPE."""
     now = timezone.now()
     referral = lock_referral(referral_id, expected_version=expected_version)
     if referral.state == Referral.State.DRAFT:
@@ -140,7 +140,7 @@ def submit_referral(*, referral_id: int, by, expected_version: int | None = None
 
 @transaction.atomic
 def create_group_referral(*, by, data: dict, submit: bool = True) -> Referral:
-    """SERVICE.md step 10: a line manager, service manager or Head of Service refers a
+    """docs/service.md step 10: a line manager, service manager or Head of Service refers a
     group after the staff concerned were consulted and wish to take part."""
     require(by, can_make_group_referral)
     consent = rules.group_consent_errors(

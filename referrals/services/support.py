@@ -44,7 +44,7 @@ def record_first_meeting(
     notes: str = "",
     expected_version: int | None = None,
 ) -> Referral:
-    """SERVICE.md step 6: the first meeting is held (the clock stops when it is held,
+    """docs/service.md step 6: the first meeting is held (the clock stops when it is held,
     not when it is planned). It is the first of the staff member's sessions."""
     not_in_future(held_at, "held_at")
     referral = apply_transition(
@@ -70,7 +70,7 @@ def record_first_meeting(
 
 @transaction.atomic
 def record_manager_contact(*, referral_id: int, by, contacted_at: datetime, expected_version=None):
-    """SERVICE.md step 7: the therapist contacted the line manager."""
+    """docs/service.md step 7: the therapist contacted the line manager."""
     not_in_future(contacted_at, "contacted_at")
     return apply_transition(
         referral_id,
@@ -102,7 +102,7 @@ def record_therapy_session(
     notes: str = "",
     expected_version: int | None = None,
 ) -> TherapySession:
-    """SERVICE.md step 8: record an hourly session. Attended sessions count toward the
+    """docs/service.md step 8: record an hourly session. Attended sessions count toward the
     cap of 3, then 6 with an approved extension, then one exceptional; never more."""
     attended = attendance == TherapySession.Attendance.ATTENDED
     if attended:
@@ -142,7 +142,7 @@ def record_therapy_session(
 
 
 def _start_review_clock(referral: Referral) -> None:
-    """SERVICE.md clocks: "review recorded after 3rd session". The clock starts when
+    """docs/service.md clocks: "review recorded after 3rd session". The clock starts when
     the 3rd counted session was held (in date order, whatever order they were typed
     in); missed, cancelled and group sessions do not count."""
     nth = rules.allowance().before_review
@@ -167,7 +167,7 @@ def record_group_session(
     duration_minutes: int = 60,
     expected_version: int | None = None,
 ) -> TherapySession:
-    """SERVICE.md step 10: a group session; count of attendees, no names. Group
+    """docs/service.md step 10: a group session; count of attendees, no names. Group
     sessions are counted apart from individual sessions."""
     not_in_future(held_at, "held_at")
     if attendees < 1:
@@ -276,7 +276,7 @@ def decide_extension_request(
 def save_key_date(
     *, referral_id: int, by, kind: str, date: date, label: str = "", key_date_id: int | None = None
 ) -> KeyDate:
-    """SERVICE.md step 9: a future date where follow-up may be needed."""
+    """docs/service.md step 9: a future date where follow-up may be needed."""
     if date < timezone.localdate():
         raise RuleRefused("Key dates are dates still to come. Please check the date.", field="date")
     referral = apply_transition(

@@ -35,7 +35,7 @@ def request_more_information(
 def accept_referral(
     *, referral_id: int, by, provider, note: str = "", expected_version: int | None = None
 ) -> Referral:
-    """Accept and send to the provider (SERVICE.md step 5); the coordinator is told."""
+    """Accept and send to the provider (docs/service.md step 5); the coordinator is told."""
     referral = apply_transition(
         referral_id,
         by=by,

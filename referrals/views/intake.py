@@ -91,7 +91,7 @@ TIMELINE_WORDS = {
     "withdrawn": "Support withdrawn",
 }
 # Events that say when a session or review happened: the therapist and triage see
-# them; others see how many sessions were held, nothing more (SERVICE.md "Data").
+# them; others see how many sessions were held, nothing more (docs/service.md "Data").
 SESSION_EVENTS = frozenset(
     {
         "first_meeting_planned",
@@ -373,7 +373,7 @@ def referral_edit(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 @login_required
 def group_referral_create(request: HttpRequest) -> HttpResponse:
-    """SERVICE.md step 10: a line manager, service manager or Head of Service refers a
+    """docs/service.md step 10: a line manager, service manager or Head of Service refers a
     group, after the staff concerned were consulted and wish to take part."""
     perms.require(request.user, perms.can_make_group_referral)
     token = uuid.uuid4().hex

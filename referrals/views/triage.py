@@ -1,4 +1,4 @@
-"""PSW / SMPE: the triage queue and decisions (SERVICE.md step 4: "accept, decline
+"""PSW / SMPE: the triage queue and decisions (docs/service.md step 4: "accept, decline
 (reason + signposting), or request more information")."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from referrals.selectors import providers as all_providers
 from referrals.views.intake import conflict, detail_context, posted_version
 
 # Names are personal data: the search box posts, so a name never sits in a URL, a
-# browser history or a proxy log (SECURITY-CHECKLIST #18).
+# browser history or a proxy log (docs/security-checklist.md row 18).
 NOT_IN_QUERY_STRING = ("staff_name",)
 
 

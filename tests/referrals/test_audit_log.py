@@ -1,5 +1,5 @@
-"""SERVICE.md "Data": "log who read or changed each referral". The audit log is
-append-only (SECURITY-CHECKLIST #21): the model refuses to change or delete a row,
+"""docs/service.md "Data": "log who read or changed each referral". The audit log is
+append-only (docs/security-checklist.md row 21): the model refuses to change or delete a row,
 and on PostgreSQL a trigger refuses even a raw queryset update or delete."""
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def london(y, m, d, h=0, mi=0, s=0):
 
 @pytest.fixture(autouse=True)
 def service_clocks(settings):
-    """SERVICE.md's table, pinned so these tests do not follow a deployment's environment."""
+    """docs/service.md's table, pinned so these tests do not follow a deployment's environment."""
     settings.CIRS_CLOCKS = {
         "triage": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
         "allocation": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
@@ -451,7 +451,7 @@ def test_a_new_person_in_a_role_is_chased_without_extra_queries_per_referral(flo
 def test_a_sweep_that_crashes_midway_leaves_nothing_and_the_next_sweep_sends_the_chase(
     flow, smpe, monkeypatch
 ):
-    """SERVICE.md: "never twice, even when the job ... crashes midway": the record, the
+    """docs/service.md: "never twice, even when the job ... crashes midway": the record, the
     notices and the e-mails of one chase commit together or not at all."""
     referral = made_at(london(2026, 3, 2, 10), flow)
     moment = london(2026, 3, 4, 10) + SECOND  # past the triage limit: PSW and SMPE

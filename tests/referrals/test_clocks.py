@@ -1,4 +1,4 @@
-"""SLA clocks and working-day arithmetic (SERVICE.md "Clocks (SLA)").
+"""SLA clocks and working-day arithmetic (docs/service.md "Clocks (SLA)").
 
 Every deadline is checked on both sides: one second before is in time, one
 second after is past. Runs under pytest-django (``--ds=config.settings.test``) or
@@ -38,7 +38,7 @@ if not django_settings.configured:  # running with -p no:django
 LONDON = ZoneInfo("Europe/London")
 SECOND = timedelta(seconds=1)
 
-# SERVICE.md's table, pinned so these tests do not follow a deployment's environment.
+# docs/service.md's table, pinned so these tests do not follow a deployment's environment.
 SERVICE_CLOCKS = {
     "triage": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
     "allocation": {"target": {"working_days": 1}, "limit": {"working_days": 2}},

@@ -1,5 +1,5 @@
 """On closure, the anonymised summary goes to the line manager with the notice that
-support has ended, and the same copy to the staff member (SERVICE.md step 11). It never
+support has ended, and the same copy to the staff member (docs/service.md step 11). It never
 carries the staff member's contact details, the incident or session content."""
 
 import pytest

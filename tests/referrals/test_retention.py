@@ -1,4 +1,4 @@
-"""Erasing personal fields after the retention period (SERVICE.md "Data"), keeping the
+"""Erasing personal fields after the retention period (docs/service.md "Data"), keeping the
 anonymous figures; idempotent."""
 
 from datetime import datetime, timedelta

@@ -1,5 +1,5 @@
 """Provider coordinator: accepted referrals awaiting a therapist, and allocating or
-reallocating one (SERVICE.md step 5: "the coordinator identifies and allocates a
+reallocating one (docs/service.md step 5: "the coordinator identifies and allocates a
 therapist")."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The therapist's workspace (SERVICE.md steps 6-11): "My cases", and one page per case
+"""The therapist's workspace (docs/service.md steps 6-11): "My cases", and one page per case
 for the first meeting, manager contact, sessions, review, extension, key dates, group
 sessions and closure.
 
@@ -10,6 +10,7 @@ person may not work on is a 403). Every change goes through ``referrals.services
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from django.contrib import messages
@@ -40,7 +41,7 @@ from therapists.selectors import (
 @login_required
 @require_safe
 def my_cases(request: HttpRequest) -> HttpResponse:
-    """SERVICE.md "Who uses it": the therapist sees "only cases allocated to them",
+    """docs/service.md "Who uses it": the therapist sees "only cases allocated to them",
     each with the next thing due and its deadline."""
     perms.require(request.user, perms.is_therapist)
     now = timezone.now()
@@ -157,201 +158,133 @@ def case(request: HttpRequest, referral_id: int) -> HttpResponse:
     return _workspace(request, _case_for_therapist(request, referral_id))
 
 
-def _act(
-    request: HttpRequest,
-    referral_id: int,
-    *,
-    key: str,
-    form_class: type[case_forms.CaseForm],
-    action: Callable[[Referral, dict], object],
-    done: str,
-    anchor: str,
-) -> HttpResponse:
-    """Post one form on the case page: do it and go back to the page, or show the page
-    again with the form as typed and what needs changing (409 for a conflict)."""
+@dataclass(frozen=True)
+class CaseAction:
+    """One form on the case page and the service it runs.
+
+    ``fields`` are read from the form into the service's keyword arguments; the
+    service also gets the referral, the person acting and, when ``versioned``, the
+    version the form was loaded with (``expected_version``)."""
+
+    route: str  # under cases/<referral_id>/; the URL's name is the entry's key
+    form_key: str  # the form's name in the page's context
+    form_class: type[case_forms.CaseForm]
+    service: Callable[..., object]
+    fields: tuple[str, ...]
+    done: str  # what the person is told when it worked
+    anchor: str  # where on the case page to go back to
+    versioned: bool = True
+
+    def run(self, referral: Referral, data: dict, *, by) -> object:
+        kwargs = {name: data[name] for name in self.fields}
+        if self.versioned:
+            kwargs["expected_version"] = data["version"]
+        return self.service(referral_id=referral.pk, by=by, **kwargs)
+
+
+# The actions on a case, as data: one URL each (``urlpatterns`` below), one view.
+CASE_ACTIONS: dict[str, CaseAction] = {
+    "plan_first_meeting": CaseAction(
+        "first-meeting/plan/",
+        "plan",
+        case_forms.PlanFirstMeetingForm,
+        services.plan_first_meeting,
+        ("planned_at",),
+        "The planned first meeting is saved.",
+        "first-meeting",
+    ),
+    "first_meeting": CaseAction(
+        "first-meeting/",
+        "first",
+        case_forms.FirstMeetingForm,
+        services.record_first_meeting,
+        ("held_at", "mode", "notes"),
+        "The first meeting is recorded. Thank you.",
+        "first-meeting",
+    ),
+    "manager_contact": CaseAction(
+        "manager-contact/",
+        "contact",
+        case_forms.ManagerContactForm,
+        services.record_manager_contact,
+        ("contacted_at",),
+        "The contact with the line manager is recorded.",
+        "manager-contact",
+    ),
+    "session": CaseAction(
+        "sessions/",
+        "session",
+        case_forms.TherapySessionForm,
+        services.record_therapy_session,
+        ("held_at", "mode", "attendance", "cancellation_reason", "notes"),
+        "The session is recorded.",
+        "sessions",
+    ),
+    "group_session": CaseAction(
+        "group-sessions/",
+        "group",
+        case_forms.GroupSessionForm,
+        services.record_group_session,
+        ("held_at", "attendees", "mode", "duration_minutes"),
+        "The group session is recorded.",
+        "group-sessions",
+    ),
+    "review": CaseAction(
+        "review/",
+        "review",
+        case_forms.ReviewForm,
+        services.record_review,
+        ("outcome", "reason"),
+        "The review is recorded.",
+        "review",
+    ),
+    "exceptional_session": CaseAction(
+        "exceptional-session/",
+        "exceptional",
+        case_forms.ExceptionalSessionForm,
+        services.request_exceptional_session,
+        ("reason",),
+        "Your request is with the Principal Social Worker and Service Manager. "
+        "You will be told of their decision.",
+        "review",
+    ),
+    "key_date_add": CaseAction(
+        "key-dates/",
+        "key_date",
+        case_forms.KeyDateForm,
+        services.save_key_date,
+        ("kind", "date", "label"),
+        "The key date is saved.",
+        "key-dates",
+        versioned=False,
+    ),
+}
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, referral_id: int, *, action: str) -> HttpResponse:
+    """Post one form on the case page (``CASE_ACTIONS[action]``): do it and go back to
+    the page, or show the page again with the form as typed and what needs changing
+    (409 for a conflict)."""
+    spec = CASE_ACTIONS[action]
     referral = _case_for_therapist(request, referral_id)
-    form = form_class(request.POST)
+    form = spec.form_class(request.POST)
     status = case_forms.run_service(
-        form, lambda data: action(referral, data), current_version=referral.version
+        form,
+        lambda data: spec.run(referral, data, by=request.user),
+        current_version=referral.version,
     )
     if status is None:
-        messages.success(request, done)
-        return redirect(_case_url(referral, anchor))
+        messages.success(request, spec.done)
+        return redirect(_case_url(referral, spec.anchor))
     if status == case_forms.CONFLICT:
         referral = _case_for_therapist(request, referral_id, audit=False)
         case_forms.refresh_version(form, referral.version)
-    return _workspace(request, referral, bound={key: form}, status=status)
-
-
-@login_required
-@require_POST
-def plan_first_meeting(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="plan",
-        form_class=case_forms.PlanFirstMeetingForm,
-        action=lambda referral, data: services.plan_first_meeting(
-            referral_id=referral.pk,
-            by=request.user,
-            planned_at=data["planned_at"],
-            expected_version=data["version"],
-        ),
-        done="The planned first meeting is saved.",
-        anchor="first-meeting",
-    )
-
-
-@login_required
-@require_POST
-def record_first_meeting(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="first",
-        form_class=case_forms.FirstMeetingForm,
-        action=lambda referral, data: services.record_first_meeting(
-            referral_id=referral.pk,
-            by=request.user,
-            held_at=data["held_at"],
-            mode=data["mode"],
-            notes=data["notes"],
-            expected_version=data["version"],
-        ),
-        done="The first meeting is recorded. Thank you.",
-        anchor="first-meeting",
-    )
-
-
-@login_required
-@require_POST
-def record_manager_contact(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="contact",
-        form_class=case_forms.ManagerContactForm,
-        action=lambda referral, data: services.record_manager_contact(
-            referral_id=referral.pk,
-            by=request.user,
-            contacted_at=data["contacted_at"],
-            expected_version=data["version"],
-        ),
-        done="The contact with the line manager is recorded.",
-        anchor="manager-contact",
-    )
-
-
-def _record_session(referral: Referral, data: dict, *, by) -> None:
-    services.record_therapy_session(
-        referral_id=referral.pk,
-        by=by,
-        held_at=data["held_at"],
-        mode=data["mode"],
-        attendance=data["attendance"],
-        cancellation_reason=data["cancellation_reason"],
-        notes=data["notes"],
-        expected_version=data["version"],
-    )
-
-
-@login_required
-@require_POST
-def record_session(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="session",
-        form_class=case_forms.TherapySessionForm,
-        action=lambda referral, data: _record_session(referral, data, by=request.user),
-        done="The session is recorded.",
-        anchor="sessions",
-    )
-
-
-@login_required
-@require_POST
-def record_group_session(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="group",
-        form_class=case_forms.GroupSessionForm,
-        action=lambda referral, data: services.record_group_session(
-            referral_id=referral.pk,
-            by=request.user,
-            held_at=data["held_at"],
-            attendees=data["attendees"],
-            mode=data["mode"],
-            duration_minutes=data["duration_minutes"],
-            expected_version=data["version"],
-        ),
-        done="The group session is recorded.",
-        anchor="group-sessions",
-    )
-
-
-@login_required
-@require_POST
-def record_review(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="review",
-        form_class=case_forms.ReviewForm,
-        action=lambda referral, data: services.record_review(
-            referral_id=referral.pk,
-            by=request.user,
-            outcome=data["outcome"],
-            reason=data["reason"],
-            expected_version=data["version"],
-        ),
-        done="The review is recorded.",
-        anchor="review",
-    )
-
-
-@login_required
-@require_POST
-def request_exceptional_session(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="exceptional",
-        form_class=case_forms.ExceptionalSessionForm,
-        action=lambda referral, data: services.request_exceptional_session(
-            referral_id=referral.pk,
-            by=request.user,
-            reason=data["reason"],
-            expected_version=data["version"],
-        ),
-        done="Your request is with the Principal Social Worker and Service Manager. "
-        "You will be told of their decision.",
-        anchor="review",
-    )
+    return _workspace(request, referral, bound={spec.form_key: form}, status=status)
 
 
 # --- key dates -------------------------------------------------------------------------
-
-
-@login_required
-@require_POST
-def add_key_date(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="key_date",
-        form_class=case_forms.KeyDateForm,
-        action=lambda referral, data: services.save_key_date(
-            referral_id=referral.pk,
-            by=request.user,
-            kind=data["kind"],
-            date=data["date"],
-            label=data["label"],
-        ),
-        done="The key date is saved.",
-        anchor="key-dates",
-    )
 
 
 def _key_date(referral: Referral, key_date_id: int) -> KeyDate:
@@ -544,7 +477,7 @@ def _preview(
 @login_required
 @require_safe
 def closure_preview(request: HttpRequest, referral_id: int) -> HttpResponse:
-    """SERVICE.md step 11: the therapist sees exactly the text the line manager and the
+    """docs/service.md step 11: the therapist sees exactly the text the line manager and the
     staff member will receive, with a warning for anything personal, before it is sent."""
     referral = _case_for_therapist(request, referral_id)
     if not referral.has_closure_summary():
@@ -584,26 +517,10 @@ def confirm_closure(request: HttpRequest, referral_id: int) -> HttpResponse:
 urlpatterns = [
     path("cases/", my_cases, name="my_cases"),
     path("cases/<int:referral_id>/", case, name="case"),
-    path(
-        "cases/<int:referral_id>/first-meeting/plan/",
-        plan_first_meeting,
-        name="plan_first_meeting",
+    *(
+        path(f"cases/<int:referral_id>/{spec.route}", case_action, {"action": name}, name=name)
+        for name, spec in CASE_ACTIONS.items()
     ),
-    path("cases/<int:referral_id>/first-meeting/", record_first_meeting, name="first_meeting"),
-    path(
-        "cases/<int:referral_id>/manager-contact/",
-        record_manager_contact,
-        name="manager_contact",
-    ),
-    path("cases/<int:referral_id>/sessions/", record_session, name="session"),
-    path("cases/<int:referral_id>/group-sessions/", record_group_session, name="group_session"),
-    path("cases/<int:referral_id>/review/", record_review, name="review"),
-    path(
-        "cases/<int:referral_id>/exceptional-session/",
-        request_exceptional_session,
-        name="exceptional_session",
-    ),
-    path("cases/<int:referral_id>/key-dates/", add_key_date, name="key_date_add"),
     path(
         "cases/<int:referral_id>/key-dates/<int:key_date_id>/edit/",
         edit_key_date,
