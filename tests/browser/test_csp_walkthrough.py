@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve, reverse
-from referrals.management.commands.seed_demo import DEMO_PASSWORD
 
 from accounts.models import User
 from referrals.navigation import landing_url_name, navigation_for
+from therapists.management.commands.seed_demo import DEMO_PASSWORD
 
 # --- the header (no browser) -------------------------------------------------------------
 

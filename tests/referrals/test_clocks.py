@@ -401,9 +401,14 @@ def test_clock_targets_and_limits_come_from_settings(cirs_settings: Any) -> None
     )
 
 
-def test_service_table_is_the_default_without_the_setting(cirs_settings: Any) -> None:
-    del cirs_settings.CIRS_CLOCKS
+def test_the_service_table_is_read_from_settings(cirs_settings: Any) -> None:
+    """The table lives only in settings: change it there and the deadline follows."""
     assert deadline("first_meeting", london(2026, 4, 2, 10)).target_at == london(2026, 4, 8, 10)
+    cirs_settings.CIRS_CLOCKS = {
+        **cirs_settings.CIRS_CLOCKS,
+        "first_meeting": {"target": {"working_days": 1}, "limit": {"working_days": 5}},
+    }
+    assert deadline("first_meeting", london(2026, 4, 2, 10)).target_at == london(2026, 4, 7, 10)
 
 
 def test_malformed_clock_configuration_is_refused(cirs_settings: Any) -> None:
