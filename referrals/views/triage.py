@@ -17,7 +17,7 @@ from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
 from referrals.selectors import get_referral_for_user, referrals_visible_to
 from referrals.selectors import providers as all_providers
-from referrals.views.intake import conflict, detail_context, posted_version
+from referrals.views.detail import conflict, detail_context, posted_version
 
 # Names are personal data: the search box posts, so a name never sits in a URL, a
 # browser history or a proxy log (docs/security-checklist.md row 18).

@@ -38,7 +38,6 @@ ALLOWED = {
     "referrals/selectors.py": "the only way views read: built on referrals_visible_to",
     "referrals/sla.py": "the clocks' running filters, used only by the chase sweep (no user)",
     "referrals/mailer.py": "system job with no user: delivers the outbox",
-    "referrals/chasing.py": "system job with no user: SLA chasers",
     "referrals/retention.py": "system job with no user: erasure after retention",
     "reporting/figures.py": "aggregate-only, anonymised monitoring figures",
     "reporting/evaluation.py": (
@@ -52,6 +51,7 @@ ALLOWED = {
 ALLOWED_PREFIXES = {
     "referrals/models/": "the manager itself (ReferralQuerySet.visible_to) and the model rules",
     "referrals/services/": "writes, each after its permission check (require)",
+    "referrals/chasing/": "system job with no user: SLA chasers",
     "referrals/management/commands/": "management commands run by an operator, no request",
     "therapists/management/commands/": "management commands run by an operator, no request",
     "referrals/migrations/": "schema and data migrations, no request",

@@ -20,7 +20,7 @@ from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.selectors import get_referral_for_user, referrals_visible_to
-from referrals.views.intake import conflict, posted_version
+from referrals.views.detail import conflict, posted_version
 from therapists.models import Therapist
 
 
