@@ -36,6 +36,7 @@ PERIOD_START = date(2026, 4, 1)
 
 
 def build(rng: random.Random) -> None:
+    from accounts.models import User
     from referrals.models import (
         ClosureSummary,
         CriticalIncident,
@@ -43,7 +44,6 @@ def build(rng: random.Random) -> None:
         Referral,
         Team,
         TherapySession,
-        User,
     )
     from reporting.models import EvaluationResponse
     from reporting.periods import local_midnight

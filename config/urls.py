@@ -1,15 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from referrals.mfa import CirsAdminSite
-from referrals.views import account, common
+from referrals.views import common
 
-# The admin asks for the TOTP code too whenever the second step is on (django-otp).
-admin.site.__class__ = CirsAdminSite
+# admin.site is accounts.mfa.CirsAdminSite (accounts/admin_site.py): it asks for the
+# TOTP code too whenever the second step is on (django-otp).
 
 urlpatterns = [
     path("", common.home, name="home"),
-    path("accounts/", include(account.urlpatterns)),
+    path("accounts/", include("accounts.urls")),
     path("referrals/", include("referrals.urls")),
     path("providers/", include("therapists.urls")),
     path("monitoring/", include("reporting.urls")),

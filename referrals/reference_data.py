@@ -1,8 +1,7 @@
-"""Reference data the service cannot run without: the role groups and the exit pathways
-of SERVICE.md step 11. Written by migration 0003, and re-ensured by the test suite after
-a transactional test flushes the database."""
-
-from referrals.roles import Role
+"""Reference data the service cannot run without: the exit pathways of docs/service.md
+(step 11). Written by migration ``referrals/0002_reference_data``, and re-ensured by the
+test suite after a transactional test flushes the database. (The role groups are
+``accounts``' own: ``accounts.roles.ensure_role_groups``.)"""
 
 EXIT_PATHWAYS = [
     # code, label, how it is described to the line manager (general terms only), order
@@ -34,9 +33,7 @@ EXIT_PATHWAYS = [
 ]
 
 
-def ensure_reference_data(group_model, exit_pathway_model) -> None:
-    for role in Role:
-        group_model.objects.get_or_create(name=role.label)
+def ensure_exit_pathways(exit_pathway_model) -> None:
     for code, label, wording, order in EXIT_PATHWAYS:
         exit_pathway_model.objects.update_or_create(
             code=code, defaults={"label": label, "general_wording": wording, "order": order}

@@ -5,12 +5,20 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
 
-from referrals.audit import record_access
-from referrals.models import AuditEvent, ClosureSummary, ExtensionRequest, Referral, TransitionLog
+from accounts.audit import record_access
+from accounts.models import AuditEvent
+from referrals.models import ClosureSummary, ExtensionRequest, Referral, TransitionLog
 
 
 def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
+
+
+def providers() -> QuerySet:
+    """The providers a referral may be sent to. ``referrals`` knows a provider only as
+    the target of ``Referral.provider``: the ``therapists`` app, which owns the model,
+    sits above ``referrals`` (docs/architecture.md), so the model is read from the field."""
+    return Referral._meta.get_field("provider").related_model.objects.all()
 
 
 def extension_requests_visible_to(user) -> QuerySet[ExtensionRequest]:

@@ -12,7 +12,7 @@ import socket
 
 import pytest
 
-from referrals.roles import Role
+from accounts.roles import Role
 from tests.factories import ProviderFactory, TeamFactory, TherapistFactory, UserFactory
 from tests.flow import Flow
 
@@ -176,10 +176,12 @@ def _reference_data(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     from django.contrib.auth.models import Group
 
+    from accounts.roles import ensure_role_groups
     from referrals.models import ExitPathway
-    from referrals.reference_data import ensure_reference_data
+    from referrals.reference_data import ensure_exit_pathways
 
-    ensure_reference_data(Group, ExitPathway)
+    ensure_role_groups(Group)
+    ensure_exit_pathways(ExitPathway)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -7,8 +7,9 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from referrals.models import Team, User
-from referrals.roles import Role
+from accounts.models import User
+from accounts.roles import Role, group_name
+from referrals.models import Team
 from therapists.models import Provider, Therapist
 
 
@@ -27,7 +28,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         for role in extracted or []:
-            self.groups.add(Group.objects.get(name=Role(role).label))
+            self.groups.add(Group.objects.get(name=group_name(role)))
         if create:
             self.save()
 

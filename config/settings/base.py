@@ -20,7 +20,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site that asks for the second sign-in step (accounts/admin_site.py).
+    "accounts.admin_site.CirsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "accounts",
     "referrals",
     "therapists",
     "reporting",
@@ -52,7 +54,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
     # After the time-outs, so an expired session goes to sign-in, not to the code step.
-    "referrals.mfa.MFARequiredMiddleware",
+    "accounts.mfa.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -96,7 +98,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "referrals.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out username + IP never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
@@ -144,7 +146,7 @@ if env_int("AXES_PROXY_COUNT", 0):
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # Second step (TOTP) for password sign-in: "all", "none" or a comma list of Role values
-# (referrals/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.
+# (accounts/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.
 CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["none"])
 OTP_TOTP_ISSUER = "CIRS"
 
@@ -208,13 +210,15 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 else:
     _queue_dir = VAR_DIR / "celery"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # Exchange tables; unset, kombu writes them to ./control in the working directory.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     }
@@ -227,7 +231,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_SWEEP_MINUTES = env_int("CIRS_SWEEP_MINUTES", 5)
 CELERY_BEAT_SCHEDULE = {
-    # Chase every SLA clock that is near its target or past its limit (SERVICE.md "Clocks"),
+    # Chase every SLA clock that is near its target or past its limit (docs/service.md "Clocks"),
     # and remind therapists of key dates; chases found at night wait in the outbox.
     "sweep-clocks": {"task": "referrals.tasks.sweep_clocks", "schedule": CELERY_SWEEP_MINUTES * 60},
     # Send any e-mail still waiting in the outbox; a failed send is retried from here too.
@@ -241,14 +245,14 @@ CELERY_BEAT_SCHEDULE = {
         ),
     },
     # Nightly: erase personal fields of referrals closed longer ago than the retention period
-    # (SERVICE.md "Data"), keeping the anonymous figures.
+    # (docs/service.md "Data"), keeping the anonymous figures.
     "erase-expired-personal-data": {
         "task": "referrals.tasks.erase_expired_personal_data",
         "schedule": crontab(minute=30, hour=2),
     },
 }
 
-# --- The service's own configuration (SERVICE.md: "every clock ... is configuration") ---
+# --- The service's own configuration (docs/service.md: "every clock ... is configuration") ---
 CIRS_GO_LIVE_DATE = date.fromisoformat(env_str("CIRS_GO_LIVE_DATE", "2025-04-01"))
 CIRS_ELIGIBILITY_MONTHS = env_int("CIRS_ELIGIBILITY_MONTHS", 3)
 CIRS_CLOCKS = {

@@ -1,4 +1,4 @@
-"""The audit log, for the PSW and SMPE (SERVICE.md "Who uses it")."""
+"""The audit log, for the PSW and SMPE (docs/service.md "Who uses it")."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
+from accounts.models import AuditEvent
 from referrals import permissions as perms
-from referrals.models import AuditEvent
 
 
 @login_required

@@ -1,5 +1,5 @@
 """Service lead's monitoring dashboard and its downloads: aggregate, anonymised
-figures only (SERVICE.md "Monitoring"; SECURITY-CHECKLIST #14 and #15).
+figures only (docs/service.md "Monitoring"; docs/security-checklist.md row 14 and #15).
 
 The period travels as ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: dates only, nothing
 about any person. Every download is audited.
@@ -15,9 +15,9 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_safe
 
+from accounts.audit import record_access
+from accounts.models import AuditEvent
 from referrals import permissions as perms
-from referrals.audit import record_access
-from referrals.models import AuditEvent
 from reporting import exports
 from reporting.figures import monitoring_figures
 from reporting.forms import PeriodForm

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST rows 20 and 22: sign-in events reach the ``cirs.auth`` log and the
+"""docs/security-checklist.md rows 20 and 22: sign-in events reach the ``cirs.auth`` log and the
 audit table without passwords, codes or session ids; a CR/LF typed as a username stays
 inside one JSON log line."""
 
@@ -16,8 +16,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
+from accounts.models import AuditEvent
 from config.logging import JsonFormatter, RequestIdFilter
-from referrals.models import AuditEvent
 from tests.config.conftest import PASSWORD, add_totp_device, code_for
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)

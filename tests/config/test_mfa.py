@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 6: the TOTP second step for every password sign-in
+"""docs/security-checklist.md row 6: the TOTP second step for every password sign-in
 (configurable per role), a used code never works twice, and the admin asks for it too."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referrals.mfa import EXEMPT_URL_NAMES, check_mfa_roles, mfa_required_for
-from referrals.models import AuditEvent
-from referrals.roles import Role
+from accounts.mfa import EXEMPT_URL_NAMES, check_mfa_roles, mfa_required_for
+from accounts.models import AuditEvent
+from accounts.roles import Role
 from tests.config.conftest import PASSWORD, add_totp_device, code_for
 from tests.factories import UserFactory
 

@@ -5,8 +5,9 @@ from collections import Counter
 import pytest
 from django.core.management import call_command
 
-from referrals.models import Referral, User
-from referrals.roles import Role
+from accounts.models import User
+from accounts.roles import Role, group_name
+from referrals.models import Referral
 
 
 @pytest.mark.django_db
@@ -22,7 +23,7 @@ def test_seed_demo_fills_every_state_and_role_and_is_idempotent(capsys):
     assert set(first) == {s.value for s in Referral.State}
     assert Referral.objects.filter(kind=Referral.Kind.GROUP).exists()
     for role in Role:
-        assert User.objects.filter(groups__name=role.label).exists(), role
+        assert User.objects.filter(groups__name=group_name(role)).exists(), role
     printed = capsys.readouterr().out
     assert "cirs-demo-2026" in printed
     assert "psw" in printed and "therapist" in printed

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #25, the real-worker half: with ``acks_late`` and
+"""docs/security-checklist.md row 25, the real-worker half: with ``acks_late`` and
 ``task_reject_on_worker_lost``, a worker process killed in the middle of sending an
 e-mail gives the task back to the broker, a fresh process sends the e-mail, and the
 person gets it exactly once. While the sender is alive, its claim holds."""
@@ -59,7 +59,7 @@ def test_a_worker_killed_mid_send_still_delivers_the_e_mail_once(
         with publishing_to(redis_url) as producer:
             # The real path: the outbox row and its send task, handed over on commit.
             monkeypatch.setattr(
-                notifications,
+                mailer,
                 "_enqueue",
                 lambda task, *args: task.apply_async(args=args, producer=producer),
             )

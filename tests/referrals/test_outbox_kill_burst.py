@@ -78,7 +78,7 @@ def test_a_worker_killed_thirty_times_in_bursts_loses_nothing(
         try:
             with publishing_to(redis_url) as producer:
                 monkeypatch.setattr(
-                    notifications,
+                    mailer,
                     "_enqueue",
                     lambda task, *args: task.apply_async(args=args, producer=producer),
                 )

@@ -6,8 +6,9 @@ import pytest
 from django.core import mail
 from django.urls import NoReverseMatch, reverse
 
+from accounts.models import AuditEvent
 from referrals import services
-from referrals.models import AuditEvent, InformationRequest, Referral
+from referrals.models import InformationRequest, Referral
 
 
 def detail(client, user, referral):

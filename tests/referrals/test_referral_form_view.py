@@ -11,10 +11,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from referrals import services
 from referrals.eligibility import ALTERNATIVES
 from referrals.forms import validate_uk_phone
-from referrals.models import AuditEvent, Notification, Referral
+from referrals.models import Notification, Referral
 
 TOKEN = re.compile(r'name="form_token" value="([0-9a-f]{32})"')
 APPENDIX_ONE_LABELS = (

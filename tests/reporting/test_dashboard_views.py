@@ -1,5 +1,5 @@
 """The monitoring dashboard and its downloads: who may see them, what they hold, and
-that they hold nothing that could identify anyone (SECURITY-CHECKLIST #14, #15)."""
+that they hold nothing that could identify anyone (docs/security-checklist.md row 14, #15)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import zlib
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from referrals.models import AuditEvent, Referral
+from accounts.models import AuditEvent
+from referrals.models import Referral
 from reporting import exports
 from reporting.figures import monitoring_figures
 from reporting.periods import Period

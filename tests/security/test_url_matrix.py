@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #11 (IDOR matrix), #14 (the service lead reaches no per-referral
+"""docs/security-checklist.md row 11 (IDOR matrix), #14 (the service lead reaches no per-referral
 page) and #19 (read-audit).
 
 Every route with an object id has a row in tests/security/routes.py saying how to point it at an object and
@@ -14,7 +14,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from referrals.models import AuditEvent, ExtensionRequest, KeyDate
+from accounts.models import AuditEvent
+from referrals.models import ExtensionRequest, KeyDate
 from tests.security.conftest import PERSONAS, Target, World, all_routes
 from tests.security.routes import GET, NOT_OBJECT_ROUTES, POST, ROWS, Row
 

@@ -1,4 +1,4 @@
-"""The provider coordinator's queue and allocation page (SERVICE.md step 5)."""
+"""The provider coordinator's queue and allocation page (docs/service.md step 5)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role
 from referrals import services
 from referrals.models import Allocation, Referral
-from referrals.roles import Role
 from tests.factories import TherapistFactory, UserFactory
 
 QUEUE = "therapists:allocation_queue"

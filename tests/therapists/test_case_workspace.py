@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from referrals import services
-from referrals.models import AuditEvent, Referral, TherapySession
+from referrals.models import Referral, TherapySession
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from referrals import services
-from referrals.models import AuditEvent, Referral
-from therapists.views.cases import _ics_fold
+from referrals.models import Referral
+from therapists.views.key_dates import _ics_fold
 
 pytestmark = pytest.mark.django_db
 

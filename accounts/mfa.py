@@ -1,4 +1,4 @@
-"""The second sign-in step (TOTP) for password logins (SECURITY-CHECKLIST row 6).
+"""The second sign-in step (TOTP) for password logins (docs/security-checklist.md row 6).
 
 Who needs it is configuration, ``CIRS_MFA_REQUIRED_ROLES``: ``["all"]``, ``["none"]`` or
 a list of ``Role`` values. Anyone who needs it and has not entered a code in this session
@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminSite
 
-from referrals.roles import Role
+from accounts.roles import Role
 
 ALL = "all"
 NONE = "none"
@@ -76,7 +76,11 @@ class MFARequiredMiddleware:
 
 class CirsAdminSite(OTPAdminSite):
     """The admin asks for the code whenever the second step is switched on, and its only
-    way in is the service's own sign-in page (one door: lockout, audit and code step)."""
+    way in is the service's own sign-in page (one door: lockout, audit and code step).
+    It is ``admin.site`` (``accounts/admin_site.py``), under the usual name "admin"."""
+
+    def __init__(self, name: str = "admin"):
+        super().__init__(name)
 
     def has_permission(self, request: HttpRequest) -> bool:
         return AdminSite.has_permission(self, request) and is_satisfied(request.user)

@@ -1,11 +1,11 @@
-"""Read-audit: every view or download of a referral leaves a row (SERVICE.md "Data":
+"""Read-audit: every view or download of a referral leaves a row (docs/service.md "Data":
 "log who read or changed each referral")."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 
-from referrals.models import AuditEvent
+from accounts.models import AuditEvent
 
 
 def client_ip(request: HttpRequest) -> str | None:

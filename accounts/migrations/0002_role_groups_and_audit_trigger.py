@@ -1,10 +1,10 @@
-"""Reference data the service cannot run without: the role groups, the exit pathways
-of SERVICE.md step 11, and (on PostgreSQL) the trigger that keeps the audit log
-append-only even for code that bypasses the model."""
+"""What accounts cannot run without: one group per role, named by the role's stable
+code, and (on PostgreSQL) the trigger that keeps the audit log append-only even for code
+that bypasses the model."""
 
 from django.db import migrations
 
-from referrals.reference_data import ensure_reference_data
+from accounts.roles import ensure_role_groups
 
 APPEND_ONLY_SQL = """
 CREATE OR REPLACE FUNCTION cirs_audit_append_only() RETURNS trigger AS $$
@@ -12,21 +12,19 @@ BEGIN
     RAISE EXCEPTION 'The audit log is append-only';
 END;
 $$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS referrals_auditevent_append_only ON referrals_auditevent;
-CREATE TRIGGER referrals_auditevent_append_only
-    BEFORE UPDATE OR DELETE ON referrals_auditevent
+DROP TRIGGER IF EXISTS accounts_auditevent_append_only ON accounts_auditevent;
+CREATE TRIGGER accounts_auditevent_append_only
+    BEFORE UPDATE OR DELETE ON accounts_auditevent
     FOR EACH ROW EXECUTE FUNCTION cirs_audit_append_only();
 """
 DROP_SQL = """
-DROP TRIGGER IF EXISTS referrals_auditevent_append_only ON referrals_auditevent;
+DROP TRIGGER IF EXISTS accounts_auditevent_append_only ON accounts_auditevent;
 DROP FUNCTION IF EXISTS cirs_audit_append_only();
 """
 
 
-def add_reference_data(apps, schema_editor):
-    ensure_reference_data(
-        apps.get_model("auth", "Group"), apps.get_model("referrals", "ExitPathway")
-    )
+def add_role_groups(apps, schema_editor):
+    ensure_role_groups(apps.get_model("auth", "Group"))
 
 
 def add_trigger(apps, schema_editor):
@@ -41,11 +39,11 @@ def drop_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referrals", "0002_initial"),
+        ("accounts", "0001_initial"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
-        migrations.RunPython(add_reference_data, migrations.RunPython.noop),
+        migrations.RunPython(add_role_groups, migrations.RunPython.noop),
         migrations.RunPython(add_trigger, drop_trigger),
     ]

@@ -11,14 +11,9 @@ from base64 import b32encode
 
 import qrcode
 import qrcode.image.svg
-from django import forms
-from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -26,7 +21,8 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referrals.signals import record_otp_failure, record_otp_success
+from accounts.forms import CodeForm
+from accounts.signin_audit import record_otp_failure, record_otp_success
 
 CODE_HELP = (
     "To keep people's information safe, please enter the 6-digit code from your authenticator app."
@@ -36,33 +32,6 @@ CODE_REJECTED = (
     "once, so please try the newest code your app shows."
 )
 CODE_WAIT = "Several codes didn't work, so please wait a few seconds before trying again."
-
-
-class SignInForm(AuthenticationForm):
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": (
-            "We couldn't sign you in with that username and password. Please check them "
-            "and try again; both are case-sensitive."
-        ),
-    }
-
-
-class CodeForm(forms.Form):
-    token = forms.CharField(
-        label="Code",
-        help_text="The 6-digit code from your authenticator app, or one of your backup codes.",
-        max_length=16,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
-        ),
-    )
-
-    def clean_token(self) -> str:
-        token = "".join(self.cleaned_data["token"].split())
-        if not token.isalnum():
-            raise forms.ValidationError("Please enter the code using only numbers and letters.")
-        return token
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -173,44 +142,3 @@ def still_here(request: HttpRequest) -> HttpResponse:
     on every request) never signs them out mid-sentence. Reading alone sends nothing,
     and the 12-hour absolute limit still holds."""
     return HttpResponse(status=204)
-
-
-urlpatterns = [
-    path("still-here/", still_here, name="still_here"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("code/", otp_verify, name="otp_verify"),
-    path("code/set-up/", otp_enrol, name="otp_enrol"),
-    path(
-        "password_reset/",
-        auth_views.PasswordResetView.as_view(
-            subject_template_name="registration/password_reset_subject.txt",
-            email_template_name="registration/password_reset_email.txt",
-            html_email_template_name="registration/password_reset_email.html",
-            extra_email_context={"service_name": settings.CIRS_SERVICE_NAME},
-        ),
-        name="password_reset",
-    ),
-    path(
-        "password_reset/done/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "password_reset/<uidb64>/<token>/",
-        # Never sign in from a reset link: the code step must still follow (ASVS 6.4.3).
-        auth_views.PasswordResetConfirmView.as_view(post_reset_login=False),
-        name="password_reset_confirm",
-    ),
-    path(
-        "password_reset/complete/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
-    ),
-]

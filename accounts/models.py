@@ -1,0 +1,98 @@
+"""Who signs in and what they did: the custom user (roles as groups found by a stable
+code) and the append-only audit of sign-ins, reads and changes (docs/service.md, "Data")."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from accounts.roles import Role
+
+audit_stream = logging.getLogger("cirs.audit")
+
+
+class User(AbstractUser):
+    """Everyone who signs in. Roles are groups named by the role's stable code
+    (``accounts.roles.Role``), never by its display label."""
+
+    phone = models.CharField("telephone", max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["first_name", "last_name"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The user's roles, read once per request (the groups are cached on the object)."""
+        cached = getattr(self, "_cirs_roles", None)
+        if cached is None:
+            names = self.groups.values_list("name", flat=True) if self.pk else []
+            cached = frozenset(Role(name) for name in names if name in Role.values)
+            self._cirs_roles = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who read or changed what (docs/service.md "Data": "log who read
+    or changed each referral"). Updates and deletes are refused here and, on
+    PostgreSQL, by a trigger."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        DOWNLOAD = "download", "Downloaded"
+        CHANGE = "change", "Changed"
+        DENIED = "denied", "Refused access"
+        LOGIN = "login", "Signed in"
+        LOGIN_FAILED = "login_failed", "Sign-in failed"
+        LOGOUT = "logout", "Signed out"
+        ERASE = "erase", "Personal data erased"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+        # The same row, streamed: logger "cirs.audit" goes to the JSON console log and,
+        # with LOG_SYSLOG_ADDRESS set, to syslog, so a copy lives outside the database.
+        audit_stream.info(
+            "audit",
+            extra={
+                "audit_id": self.pk,
+                "at": self.at.isoformat(),
+                "user_id": self.user_id,
+                "action": self.action,
+                "object_type": self.object_type,
+                "object_id": self.object_id,
+                "path": self.path,
+                "ip": self.ip,
+                "audit_request_id": self.request_id,
+                "detail": self.detail,
+            },
+        )
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")

@@ -1,0 +1,48 @@
+"""Signing in and out, the code step, and resetting a forgotten password."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts.forms import SignInForm
+from accounts.views import otp_enrol, otp_verify, still_here
+
+urlpatterns = [
+    path("still-here/", still_here, name="still_here"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("code/", otp_verify, name="otp_verify"),
+    path("code/set-up/", otp_enrol, name="otp_enrol"),
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(
+            subject_template_name="registration/password_reset_subject.txt",
+            email_template_name="registration/password_reset_email.txt",
+            html_email_template_name="registration/password_reset_email.html",
+            extra_email_context={"service_name": settings.CIRS_SERVICE_NAME},
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password_reset/done/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password_reset/<uidb64>/<token>/",
+        # Never sign in from a reset link: the code step must still follow (ASVS 6.4.3).
+        auth_views.PasswordResetConfirmView.as_view(post_reset_login=False),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password_reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
