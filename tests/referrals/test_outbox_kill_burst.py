@@ -55,6 +55,9 @@ def children_of(pid: int) -> list[int]:
 
 @pytest.mark.postgres
 @pytest.mark.redis
+# 30 rounds of a real worker: about 45 s on a quiet machine, over 100 s on a busy one
+# (the suite's 120 s covers the table flush that follows too).
+@pytest.mark.timeout(360)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_worker_killed_thirty_times_in_bursts_loses_nothing(
     requires_postgres, redis_url, tmp_path, monkeypatch, capsys

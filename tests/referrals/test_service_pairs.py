@@ -266,6 +266,7 @@ def one_pair(cast: Cast, start: str, a: str, b: str, *, first: int) -> None:
 # One test per starting state, each going through all its pairs: a transactional test
 # empties every table when it ends, which on a busy machine costs about a second.
 @pytest.mark.postgres
+@pytest.mark.timeout(360)  # up to 49 races of two threads each, plus their twins
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("start", list(STARTS))
 def test_every_pair_of_services_at_once_ends_as_if_one_went_first(
