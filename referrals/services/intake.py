@@ -59,13 +59,21 @@ def _apply_incident(incident: CriticalIncident, data: dict) -> None:
 
 
 def _link_staff_user(referral: Referral) -> None:
-    """Give the staff member their own view if they already have an account."""
-    if referral.staff_email and referral.staff_user_id is None:
-        referral.staff_user = (
+    """The one linking rule: the referral is linked to the account of the staff member
+    named on it now, and to no one else. Run whenever the staff member's details may have
+    changed (each save of the details, and again at submission), so correcting a
+    colleague's e-mail to the right person's unlinks the colleague. An address shared by
+    two active accounts links neither: the referral is never shown to a guess."""
+    matches = (
+        list(
             get_user_model()
-            .objects.filter(email__iexact=referral.staff_email, is_active=True)
-            .first()
+            .objects.filter(email__iexact=referral.staff_email.strip(), is_active=True)
+            .values_list("pk", flat=True)[:2]
         )
+        if referral.staff_email and referral.staff_email.strip()
+        else []
+    )
+    referral.staff_user_id = matches[0] if len(matches) == 1 else None
 
 
 @transaction.atomic
@@ -133,9 +141,26 @@ def submit_referral(*, referral_id: int, by, expected_version: int | None = None
     referral = lock_referral(referral_id, expected_version=expected_version)
     if referral.state == Referral.State.DRAFT:
         _eligibility_or_refuse(referral, now)
+    _relink_staff_user(referral, by=by)
     referral = apply_transition(referral.pk, by=by, method="submit", event="submitted", at=now)
     notifications.referral_submitted(referral)
     return referral
+
+
+def _relink_staff_user(referral: Referral, *, by) -> None:
+    """Re-check the link on the locked referral as it is at submission; save it and
+    leave an audit row only when it changed."""
+    before = referral.staff_user_id
+    _link_staff_user(referral)
+    if referral.staff_user_id != before:
+        Referral.objects.filter(pk=referral.pk).update(staff_user_id=referral.staff_user_id)
+        AuditEvent.objects.create(
+            user=by,
+            action=AuditEvent.Action.CHANGE,
+            object_type="referral",
+            object_id=str(referral.pk),
+            detail="staff_account_relinked",
+        )
 
 
 @transaction.atomic
@@ -201,6 +226,7 @@ def answer_information_request(
     if not updated:
         raise TransitionNotAllowed("There is no open question on this referral.")
     _eligibility_or_refuse(referral, now)
+    _relink_staff_user(referral, by=by)
     referral = apply_transition(referral.pk, by=by, method="resubmit", event="resubmitted", at=now)
     notifications.referral_resubmitted(referral)
     return referral
