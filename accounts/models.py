@@ -96,3 +96,30 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class EnrolmentLink(models.Model):
+    """A one-time link to set up the authenticator app (docs/security-checklist.md row 29).
+
+    Knowing an account's password is not enough to bind the second step to a device:
+    the first set-up needs this link, e-mailed to the account's own address or issued
+    by an administrator. Only a hash of the token is stored; the link works once, for
+    ``CIRS_MFA_ENROLMENT_LINK_HOURS`` hours, and only for the account it was made for."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolment_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Set-up link for {self.user}"
+

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts.forms import SignInForm
-from accounts.views import otp_enrol, otp_verify, still_here
+from accounts.views import otp_enrol, otp_enrol_link, otp_verify, still_here
 
 urlpatterns = [
     path("still-here/", still_here, name="still_here"),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("code/", otp_verify, name="otp_verify"),
     path("code/set-up/", otp_enrol, name="otp_enrol"),
+    # Under the set-up page's path, so the code step lets a half-signed-in person reach it.
+    path("code/set-up/<str:token>/", otp_enrol_link, name="otp_enrol_link"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(

@@ -11,6 +11,7 @@ from base64 import b32encode
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -21,6 +22,7 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import enrolment
 from accounts.forms import CodeForm
 from accounts.signin_audit import record_otp_failure, record_otp_success
 
@@ -47,6 +49,7 @@ def _complete_second_step(request: HttpRequest, device, *, enrolled: bool) -> Ht
     otp_login(request, device)
     # A new session id once the person is fully signed in (ASVS 3.2.1).
     request.session.cycle_key()
+    enrolment.mark_verified(request.session)
     record_otp_success(request, request.user, enrolled=enrolled)
     return redirect(_next_url(request))
 
@@ -103,35 +106,87 @@ def _readable_secret(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+LINK_SENT = (
+    "We have e-mailed you a link to set up your authenticator app. Please open it on "
+    "this device; it works once, for {hours} hours."
+)
+LINK_NOT_SENT = (
+    "Your account has no e-mail address, so we could not send a set-up link. Please "
+    "ask the CIRS administrator for one."
+)
+LINK_PROBLEM = (
+    "This set-up link has already been used, has expired or belongs to another "
+    "account. Please ask for a new one below."
+)
+NEEDS_FRESH_SIGN_IN = (
+    "To change your authenticator app, please sign out and sign in again with your "
+    "password and a code, then come back here within {minutes} minutes."
+)
+
+
+def _enrol_page(request: HttpRequest, *, form=None, device=None, **extra) -> HttpResponse:
+    context = {
+        "form": form or CodeForm(),
+        "next": _next_url(request),
+        "code_help": CODE_HELP,
+        "replacing": enrolment.has_confirmed_device(request.user),
+        **extra,
+    }
+    if device is not None:
+        context.update(qr_data_uri=_qr_data_uri(device), secret=_readable_secret(device))
+    return render(request, "registration/otp_enrol.html", context)
+
+
 @login_required
 def otp_enrol(request: HttpRequest) -> HttpResponse:
-    """Set up an authenticator app: the device stays unconfirmed until a code from it
-    has been entered, so a half-finished set-up never counts as a second step."""
+    """Set up (or replace) the authenticator app. Only a session that redeemed a one-time
+    link, or that signed in with a code minutes ago, is shown a secret; each visit makes a
+    new one, kept in that session alone, and a device exists only once a code from it
+    has been entered."""
     user = request.user
-    if user_has_device(user, confirmed=True):
+    session = request.session
+    if enrolment.has_confirmed_device(user) and not user.is_verified():
         return redirect(f"{resolve_url('otp_verify')}?{request.GET.urlencode()}")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            return _complete_second_step(request, device, enrolled=True)
-        record_otp_failure(request, user)
-        form.add_error("token", CODE_REJECTED)
-    return render(
-        request,
-        "registration/otp_enrol.html",
-        {
-            "form": form,
-            "next": _next_url(request),
-            "qr_data_uri": _qr_data_uri(device),
-            "secret": _readable_secret(device),
-            "code_help": CODE_HELP,
-        },
-    )
+    if not enrolment.may_set_up(user, session):
+        return _enrol_page_without_secret(request)
+    if request.method == "POST":
+        form = CodeForm(request.POST)
+        if form.is_valid():
+            device = enrolment.confirm(user, session, form.cleaned_data["token"])
+            if device is not None:
+                return _complete_second_step(request, device, enrolled=True)
+            record_otp_failure(request, user)
+            form.add_error("token", CODE_REJECTED)
+        # A refused code is answered with a new secret: the old one is never shown twice.
+        return _enrol_page(request, form=form, device=enrolment.new_secret(user, session))
+    return _enrol_page(request, device=enrolment.new_secret(user, session))
+
+
+def _enrol_page_without_secret(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if enrolment.has_confirmed_device(user):
+        minutes = settings.CIRS_MFA_FRESH_MINUTES
+        return _enrol_page(request, notice=NEEDS_FRESH_SIGN_IN.format(minutes=minutes))
+    notice = ""
+    if request.method == "POST" and request.POST.get("send_link"):
+        if enrolment.recently_sent(user) or enrolment.send_link(user):
+            notice = LINK_SENT.format(hours=settings.CIRS_MFA_ENROLMENT_LINK_HOURS)
+        else:
+            notice = LINK_NOT_SENT
+    elif request.GET.get("link") == "used":
+        notice = LINK_PROBLEM
+    return _enrol_page(request, notice=notice, offer_link=True)
+
+
+@login_required
+def otp_enrol_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time set-up link: sign in first (the sign-in page brings you back), then
+    this session, and only this one, may set up the app."""
+    if enrolment.has_confirmed_device(request.user) and not request.user.is_verified():
+        return redirect("otp_verify")
+    if enrolment.redeem(token, user=request.user, session=request.session):
+        return redirect("otp_enrol")
+    return redirect(f"{resolve_url('otp_enrol')}?link=used")
 
 
 @login_required

@@ -148,6 +148,12 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Second step (TOTP) for password sign-in: "all", "none" or a comma list of Role values
 # (accounts/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.
 CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["none"])
+# The first authenticator set-up needs a one-time link, valid this long.
+CIRS_MFA_ENROLMENT_LINK_HOURS = env_int("CIRS_MFA_ENROLMENT_LINK_HOURS", 48)
+# Asking for a set-up link again within this many minutes sends nothing more.
+CIRS_MFA_ENROLMENT_RESEND_MINUTES = env_int("CIRS_MFA_ENROLMENT_RESEND_MINUTES", 5)
+# Replacing a confirmed authenticator is allowed this long after a sign-in with a code.
+CIRS_MFA_FRESH_MINUTES = env_int("CIRS_MFA_FRESH_MINUTES", 10)
 OTP_TOTP_ISSUER = "CIRS"
 
 LANGUAGE_CODE = "en-gb"

@@ -254,53 +254,6 @@ def test_code_pages_need_a_password_first(client, mfa_on):
 # --- enrolment ----------------------------------------------------------------------------
 
 
-def test_enrolment_shows_a_qr_code_and_key_for_an_unconfirmed_device(client, mfa_on, manager):
-    _signed_in(client, manager)
-
-    response = client.get(reverse("otp_enrol"))
-    client.get(reverse("otp_enrol"))
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert 'src="data:image/svg+xml;base64,' in html
-    device = TOTPDevice.objects.get(user=manager)
-    assert device.confirmed is False
-    assert re.search(r'data-testid="otp-secret">[A-Z2-7 ]{32,}<', html)
-    assert ' style="' not in html
-
-
-def test_enrolment_is_confirmed_by_a_valid_code(client, mfa_on, manager):
-    with time_machine.travel(NOW, tick=False):
-        _signed_in(client, manager)
-        client.get(reverse("otp_enrol"))
-        device = TOTPDevice.objects.get(user=manager)
-        target = reverse("referrals:notifications")
-
-        response = client.post(reverse("otp_enrol"), {"token": code_for(device), "next": target})
-
-        assert response.status_code == 302
-        assert response["Location"] == target
-        device.refresh_from_db()
-        assert device.confirmed is True
-        assert client.get(target).status_code == 200
-
-
-def test_enrolment_with_a_wrong_code_stays_unconfirmed(client, mfa_on, manager):
-    with time_machine.travel(NOW, tick=False):
-        _signed_in(client, manager)
-        client.get(reverse("otp_enrol"))
-        device = TOTPDevice.objects.get(user=manager)
-        wrong = f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
-
-        response = client.post(reverse("otp_enrol"), {"token": wrong})
-
-    assert response.status_code == 200
-    assert "That code didn&#x27;t work" in response.content.decode()
-    device.refresh_from_db()
-    assert device.confirmed is False
-    assert client.get(reverse("referrals:notifications")).status_code == 302
-
-
 def test_enrolled_person_goes_to_the_code_step_not_a_new_set_up(client, mfa_on, manager, enrolled):
     _signed_in(client, manager)
 
