@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -179,6 +179,7 @@ def _enrol_page_without_secret(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def otp_enrol_link(request: HttpRequest, token: str) -> HttpResponse:
     """The one-time set-up link: sign in first (the sign-in page brings you back), then
     this session, and only this one, may set up the app."""

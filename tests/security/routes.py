@@ -87,6 +87,7 @@ ROWS: dict[str, Row] = {
 # Routes with a parameter that is not an object id, and why they need no row.
 NOT_OBJECT_ROUTES = {
     "password_reset_confirm": "a signed, expiring token from the reset e-mail, not an id",
+    "otp_enrol_link": "a one-time, expiring token from the set-up e-mail, not an id",
 }
 
 
@@ -104,6 +105,7 @@ OTHER_ROUTES: dict[str, Use] = {
     "still_here": Use((POST,), "manager"),
     "otp_verify": Use((GET, POST), "manager"),
     "otp_enrol": Use((GET, POST), "manager"),
+    "otp_enrol_link": Use((GET,), "manager", kwargs={"token": "set-up-token"}),
     "password_reset": Use((GET, POST), None),
     "password_reset_done": Use((GET,), None),
     "password_reset_confirm": Use(

@@ -92,7 +92,7 @@ def test_no_template_has_a_get_form_with_a_personal_field():
 def _signed_in_uses(world: World):
     for name, use in OTHER_ROUTES.items():
         if use.persona is not None:
-            yield name, use.persona, use.methods[0], None
+            yield name, use.persona, use.methods[0], use.kwargs
     for name, row in ROWS.items():
         yield name, OBJECT_ROUTE_USERS[name], row.methods[0], row.kwargs(world.ours)
 
