@@ -4,6 +4,11 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 
+# A passphrase longer than this is not a real one; refusing it early keeps the hashing
+# cheap and the message clear.
+PASSWORD_MAX_LENGTH = 1024
+
+
 class SignInForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -12,6 +17,26 @@ class SignInForm(AuthenticationForm):
             "and try again; both are case-sensitive."
         ),
     }
+
+    def clean_username(self) -> str:
+        # Django sets the length on the widget only; without this a pasted page of text
+        # reached the lockout table (a 500 on PostgreSQL).
+        username = self.cleaned_data["username"]
+        limit = self.username_field.max_length
+        if len(username) > limit:
+            raise forms.ValidationError(
+                f"A username is at most {limit} characters. Please check what you typed."
+            )
+        return username
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if len(password) > PASSWORD_MAX_LENGTH:
+            raise forms.ValidationError(
+                f"A password is at most {PASSWORD_MAX_LENGTH} characters. "
+                "Please check what you typed."
+            )
+        return password
 
 
 class CodeForm(forms.Form):

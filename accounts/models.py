@@ -55,6 +55,7 @@ class AuditEvent(models.Model):
         LOGIN_FAILED = "login_failed", "Sign-in failed"
         LOGOUT = "logout", "Signed out"
         ERASE = "erase", "Personal data erased"
+        PASSWORD_RESET = "password_reset", "Password reset asked for"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

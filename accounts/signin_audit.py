@@ -111,13 +111,17 @@ def on_locked_out(sender, request, username, ip_address, **kwargs) -> None:
     )
 
 
-def record_otp_failure(request: HttpRequest, user) -> None:
+def record_otp_failure(request: HttpRequest, user, *, throttled: bool = False) -> None:
+    """A refused code; ``throttled`` when it was refused unread because too many wrong
+    codes came just before (those are logged too: a guesser keeps trying)."""
     record_auth_event(
         request,
         action=AuditEvent.Action.LOGIN_FAILED,
         user=user,
-        event="otp_failed",
-        message="Second step failed: code not accepted",
+        event="otp_throttled" if throttled else "otp_failed",
+        message="Second step refused: too many wrong codes, asked to wait"
+        if throttled
+        else "Second step failed: code not accepted",
         level=logging.WARNING,
     )
 

@@ -1,10 +1,10 @@
 """Signing in and out, the code step, and resetting a forgotten password."""
 
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts.forms import SignInForm
+from accounts.password_reset import RateLimitedPasswordResetView
 from accounts.views import otp_enrol, otp_enrol_link, otp_verify, still_here
 
 urlpatterns = [
@@ -23,12 +23,7 @@ urlpatterns = [
     path("code/set-up/<str:token>/", otp_enrol_link, name="otp_enrol_link"),
     path(
         "password_reset/",
-        auth_views.PasswordResetView.as_view(
-            subject_template_name="registration/password_reset_subject.txt",
-            email_template_name="registration/password_reset_email.txt",
-            html_email_template_name="registration/password_reset_email.html",
-            extra_email_context={"service_name": settings.CIRS_SERVICE_NAME},
-        ),
+        RateLimitedPasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

@@ -81,6 +81,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _throttled(user):
+            record_otp_failure(request, user, throttled=True)
             form.add_error("token", CODE_WAIT)
         else:
             device = _verify(user, form.cleaned_data["token"])

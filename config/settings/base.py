@@ -152,6 +152,9 @@ CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["none"])
 CIRS_MFA_ENROLMENT_LINK_HOURS = env_int("CIRS_MFA_ENROLMENT_LINK_HOURS", 48)
 # Asking for a set-up link again within this many minutes sends nothing more.
 CIRS_MFA_ENROLMENT_RESEND_MINUTES = env_int("CIRS_MFA_ENROLMENT_RESEND_MINUTES", 5)
+# Password reset asks allowed per hour, per e-mail address and per network address.
+CIRS_PASSWORD_RESET_PER_EMAIL = env_int("CIRS_PASSWORD_RESET_PER_EMAIL", 3)
+CIRS_PASSWORD_RESET_PER_IP = env_int("CIRS_PASSWORD_RESET_PER_IP", 20)
 # Replacing a confirmed authenticator is allowed this long after a sign-in with a code.
 CIRS_MFA_FRESH_MINUTES = env_int("CIRS_MFA_FRESH_MINUTES", 10)
 OTP_TOTP_ISSUER = "CIRS"

@@ -1,0 +1,31 @@
+"""Background work of the accounts app."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+
+RESET_TEMPLATES = {
+    "subject_template_name": "registration/password_reset_subject.txt",
+    "email_template_name": "registration/password_reset_email.txt",
+    "html_email_template_name": "registration/password_reset_email.html",
+}
+
+
+@shared_task(name="accounts.send_password_reset_email")
+def send_password_reset_email(email: str) -> None:
+    """Off the request: find the active accounts with this address and send each its
+    link (Django's own reset e-mail, with this service's templates)."""
+    site = urlsplit(settings.SITE_URL)
+    form = PasswordResetForm(data={"email": email})
+    if not form.is_valid():
+        return
+    form.save(
+        domain_override=site.netloc,
+        use_https=site.scheme == "https",
+        extra_email_context={"service_name": settings.CIRS_SERVICE_NAME},
+        **RESET_TEMPLATES,
+    )
