@@ -6,5 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and sign-in"
 
     def ready(self) -> None:
-        # Sign-in event receivers and the MFA settings check register on import.
-        from accounts import mfa, signin_audit  # noqa: F401
+        # Sign-in event receivers and the start-up checks register on import.
+        from accounts import checks, mfa, signin_audit  # noqa: F401

@@ -2,6 +2,7 @@
 session time-outs, and no caching of anything a signed-in person sees."""
 
 import contextvars
+import ipaddress
 import re
 import time
 import uuid
@@ -11,6 +12,49 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+
+def _networks(values) -> list:
+    return [ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()]
+
+
+class TrustedProxyMiddleware:
+    """Believe ``X-Forwarded-Proto: https`` only from a configured proxy.
+
+    Django's ``SECURE_PROXY_SSL_HEADER`` believes the header from any client, so someone
+    reaching the app directly could claim HTTPS. Here the header counts only when
+    REMOTE_ADDR is one of ``CIRS_TRUSTED_PROXIES``; from anyone else it is dropped."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = _networks(settings.CIRS_TRUSTED_PROXIES)
+
+    def _from_proxy(self, request) -> bool:
+        try:
+            address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted)
+
+    def __call__(self, request):
+        forwarded = request.META.pop("HTTP_X_FORWARDED_PROTO", "")
+        if forwarded and self._from_proxy(request):
+            scheme = forwarded.split(",")[0].strip().lower()
+            if scheme in {"http", "https"}:
+                request.META["wsgi.url_scheme"] = scheme
+        return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """No camera, microphone, location or other device access for any page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.CIRS_PERMISSIONS_POLICY)
+        return response
+
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")

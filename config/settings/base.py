@@ -44,7 +44,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: whether the request came over HTTPS, believed only from our own proxies.
+    "config.middleware.TrustedProxyMiddleware",
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,6 +145,15 @@ AXES_HTTP_RESPONSE_CODE = 403
 if env_int("AXES_PROXY_COUNT", 0):
     AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
     AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# The reverse proxies in front of CIRS (addresses or networks, comma-separated). Only a
+# request from one of them may say it came over HTTPS (X-Forwarded-Proto); see
+# docs/deployment-security.md. Set AXES_PROXY_COUNT too (a start-up warning says so).
+CIRS_TRUSTED_PROXIES = env_list("CIRS_TRUSTED_PROXIES", [])
+# Browser features CIRS never uses are switched off for every page.
+CIRS_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
 # Tries during a lockout do not extend it: the pause always ends (no permanent lock-out).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 

@@ -11,9 +11,18 @@ if not SECRET_KEY or len(SECRET_KEY) < 50:
     )
 
 DEBUG = env_bool("DEBUG", False)
+if DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG=true is refused in production: it shows tracebacks and settings to anyone."
+    )
 
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not SECURE_SSL_REDIRECT:
+    raise ImproperlyConfigured(
+        "SECURE_SSL_REDIRECT=false is refused in production: every page must be HTTPS."
+    )
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any client.
+# config.middleware.TrustedProxyMiddleware believes it only from CIRS_TRUSTED_PROXIES.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

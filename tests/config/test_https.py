@@ -24,10 +24,35 @@ def test_secure_response_carries_hsts_for_at_least_a_year(client, apply_prod_set
     assert "includeSubDomains" in header
 
 
-def test_proxy_forwarded_https_is_trusted_only_through_the_configured_header(
-    client, apply_prod_settings
-):
-    response = client.get(reverse("login"), headers={"X-Forwarded-Proto": "https"})
+def test_forwarded_https_is_trusted_from_a_configured_proxy(client, apply_prod_settings):
+    apply_prod_settings.CIRS_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    response = client.get(
+        reverse("login"), headers={"X-Forwarded-Proto": "https"}, REMOTE_ADDR="10.1.2.3"
+    )
 
     assert response.status_code == 200
     assert "Strict-Transport-Security" in response
+
+
+def test_forwarded_https_from_anyone_else_is_ignored(client, apply_prod_settings):
+    apply_prod_settings.CIRS_TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    response = client.get(
+        reverse("login"), headers={"X-Forwarded-Proto": "https"}, REMOTE_ADDR="203.0.113.7"
+    )
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")
+
+
+def test_production_does_not_use_django_s_blind_proxy_header(prod_settings):
+    assert prod_settings["SECURE_PROXY_SSL_HEADER"] is None
+
+
+def test_every_response_carries_a_permissions_policy(client, db):
+    response = client.get(reverse("login"))
+
+    policy = response["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()"):
+        assert feature in policy

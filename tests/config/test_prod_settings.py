@@ -44,3 +44,30 @@ def test_prod_settings_refuse_a_short_secret_key():
 
 def test_prod_requires_the_second_step_for_everyone_by_default(prod_settings):
     assert prod_settings["CIRS_MFA_REQUIRED_ROLES"] == ["all"]
+
+
+def test_production_refuses_to_start_with_debug_on():
+    result = run_python("import config.settings.prod", prod_env(DEBUG="true"))
+
+    assert result.returncode != 0
+    assert "DEBUG=true is refused in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_ssl_redirect():
+    result = run_python("import config.settings.prod", prod_env(SECURE_SSL_REDIRECT="false"))
+
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT=false is refused" in result.stderr
+
+
+def test_behind_a_proxy_without_axes_proxy_count_start_up_warns():
+    result = run_python(CHECK, prod_env(CIRS_TRUSTED_PROXIES="10.0.0.5"))
+
+    assert result.returncode != 0
+    assert "cirs.W002" in result.stderr
+
+
+def test_behind_a_proxy_with_axes_proxy_count_passes():
+    result = run_python(CHECK, prod_env(CIRS_TRUSTED_PROXIES="10.0.0.5", AXES_PROXY_COUNT="1"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
