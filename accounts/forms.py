@@ -3,7 +3,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-
 # A passphrase longer than this is not a real one; refusing it early keeps the hashing
 # cheap and the message clear.
 PASSWORD_MAX_LENGTH = 1024

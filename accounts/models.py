@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.roles import Role
+from accounts.validators import validate_name
 
 audit_stream = logging.getLogger("cirs.audit")
 
@@ -19,6 +20,12 @@ class User(AbstractUser):
     """Everyone who signs in. Roles are groups named by the role's stable code
     (``accounts.roles.Role``), never by its display label."""
 
+    first_name = models.CharField(
+        "first name", max_length=150, blank=True, validators=[validate_name]
+    )
+    last_name = models.CharField(
+        "last name", max_length=150, blank=True, validators=[validate_name]
+    )
     phone = models.CharField("telephone", max_length=40, blank=True)
 
     class Meta:
@@ -123,4 +130,3 @@ class EnrolmentLink(models.Model):
 
     def __str__(self) -> str:
         return f"Set-up link for {self.user}"
-

@@ -13,6 +13,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+
 def _networks(values) -> list:
     return [ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 
+from accounts.validators import validate_name
 from referrals import rules
 from referrals.forms.common import (
     CrispyForm,
@@ -26,11 +27,13 @@ class ReferralForm(forms.Form):
     lost.
     """
 
-    staff_name = forms.CharField(label="Name of staff member", max_length=150, required=False)
+    staff_name = forms.CharField(
+        label="Name of staff member", max_length=150, required=False, validators=[validate_name]
+    )
     staff_phone = PhoneField(label="Telephone")
     staff_email = KindEmailField(label="E-mail")
     line_manager_name = forms.CharField(
-        label="Name of Line Manager", max_length=150, required=False
+        label="Name of Line Manager", max_length=150, required=False, validators=[validate_name]
     )
     line_manager_phone = PhoneField(label="Telephone")
     line_manager_email = KindEmailField(label="E-mail")

@@ -7,11 +7,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.validators import validate_name
+
 
 class Team(models.Model):
     """A team or department of the council's children's social care workforce."""
 
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120, unique=True, validators=[validate_name])
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField
 
 from accounts.roles import Role
+from accounts.validators import validate_name
 from referrals.models.intake import CriticalIncident
 from referrals.models.lifecycle import ReferralLifecycle, ReferralState
 
@@ -72,7 +73,9 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
     )
 
     # Appendix 1
-    staff_name = models.CharField("Name of staff member", max_length=150, blank=True)
+    staff_name = models.CharField(
+        "Name of staff member", max_length=150, blank=True, validators=[validate_name]
+    )
     staff_phone = models.CharField("Staff member's telephone", max_length=40, blank=True)
     staff_email = models.EmailField("Staff member's e-mail", blank=True)
     staff_user = models.ForeignKey(
@@ -90,7 +93,9 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
         null=True,
         blank=True,
     )
-    line_manager_name = models.CharField("Name of Line Manager", max_length=150, blank=True)
+    line_manager_name = models.CharField(
+        "Name of Line Manager", max_length=150, blank=True, validators=[validate_name]
+    )
     line_manager_phone = models.CharField("Line manager's telephone", max_length=40, blank=True)
     line_manager_email = models.EmailField("Line manager's e-mail", blank=True)
     event_details = models.TextField(

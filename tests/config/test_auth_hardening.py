@@ -44,9 +44,11 @@ def test_a_ten_thousand_character_reset_address_gets_a_clear_message(client, db)
 
 
 def _sql_of_a_reset_request(client, email: str) -> tuple[list[str], mock.MagicMock]:
-    with mock.patch.object(password_reset.send_password_reset_email, "delay") as delay:
-        with CaptureQueriesContext(connection) as queries:
-            response = client.post(reverse("password_reset"), {"email": email})
+    with (
+        mock.patch.object(password_reset.send_password_reset_email, "delay") as delay,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        response = client.post(reverse("password_reset"), {"email": email})
     assert response["Location"] == reverse("password_reset_done")
     # The statements, with their values (time, hashed address) left out.
     return [re.sub(r"'[^']*'", "?", q["sql"]) for q in queries.captured_queries], delay

@@ -48,9 +48,7 @@ def _link_from_mail() -> str:
     return re.search(r"https?://[^/\s]+(/accounts/code/set-up/[^\s]+/)", body).group(1)
 
 
-def test_a_password_alone_shows_no_secret_only_an_offer_to_e_mail_a_link(
-    client, mfa_on, manager
-):
+def test_a_password_alone_shows_no_secret_only_an_offer_to_e_mail_a_link(client, mfa_on, manager):
     client.force_login(manager)
 
     page = client.get(reverse("otp_enrol")).text

@@ -69,8 +69,9 @@ def test_only_the_right_colleague_gets_the_closure_summary(flow, colleague_a, co
     services.send_closure_summary(referral.pk)
 
     summary_to = set(
-        OutboundEmail.objects.filter(dedupe_key__startswith=f"summary:{referral.pk}:staff")
-        .values_list("to", flat=True)
+        OutboundEmail.objects.filter(
+            dedupe_key__startswith=f"summary:{referral.pk}:staff"
+        ).values_list("to", flat=True)
     )
     assert summary_to == {colleague_b.email}
     assert not Notification.objects.filter(user=colleague_a).exists()
