@@ -1,7 +1,7 @@
 """The sign-in and code forms, in plain words."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 
 # A passphrase longer than this is not a real one; refusing it early keeps the hashing
 # cheap and the message clear.
@@ -53,3 +53,12 @@ class CodeForm(forms.Form):
         if not token.isalnum():
             raise forms.ValidationError("Please enter the code using only numbers and letters.")
         return token
+
+
+class KindPasswordChangeForm(PasswordChangeForm):
+    error_messages = {
+        **PasswordChangeForm.error_messages,
+        "password_incorrect": (
+            "That is not your current password. Please type it again; it is case-sensitive."
+        ),
+    }

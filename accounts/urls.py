@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.forms import SignInForm
+from accounts.forms import KindPasswordChangeForm, SignInForm
 from accounts.password_reset import RateLimitedPasswordResetView
 from accounts.views import otp_enrol, otp_enrol_link, otp_verify, still_here
 
@@ -17,6 +17,16 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/change/",
+        auth_views.PasswordChangeView.as_view(form_class=KindPasswordChangeForm),
+        name="password_change",
+    ),
+    path(
+        "password/change/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
     path("code/", otp_verify, name="otp_verify"),
     path("code/set-up/", otp_enrol, name="otp_enrol"),
     # Under the set-up page's path, so the code step lets a half-signed-in person reach it.

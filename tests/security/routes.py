@@ -106,6 +106,8 @@ OTHER_ROUTES: dict[str, Use] = {
     "otp_verify": Use((GET, POST), "manager"),
     "otp_enrol": Use((GET, POST), "manager"),
     "otp_enrol_link": Use((GET,), "manager", kwargs={"token": "set-up-token"}),
+    "password_change": Use((GET, POST), "manager"),
+    "password_change_done": Use((GET,), "manager"),
     "password_reset": Use((GET, POST), None),
     "password_reset_done": Use((GET,), None),
     "password_reset_confirm": Use(
