@@ -19,7 +19,7 @@ from referrals.notifications import notify
 from referrals.permissions import can_act_as_therapist, require
 from referrals.services.core import RuleRefused, apply_transition, lock_referral
 from referrals.signals import support_ended
-from referrals.summaries import summary_text
+from referrals.summaries import personal_detail_problems, summary_text
 
 log = logging.getLogger("cirs.mailer")
 
@@ -57,6 +57,10 @@ def save_closure_summary(
     refusal = closing_refusal(referral)
     if refusal:
         raise RuleRefused(refusal)
+    # Anything personal blocks the summary until it is changed (issue 14 point 4).
+    problems = personal_detail_problems(referral, comments)
+    if problems:
+        raise ValidationError({"comments": problems})
     summary, _ = ClosureSummary.objects.update_or_create(
         referral=referral,
         defaults={"comments": comments, "written_by": by, "written_at": timezone.now()},
@@ -89,6 +93,10 @@ def close_referral(
         raise RuleRefused(closing_refusal(referral))
     if not referral.has_closure_summary():
         raise RuleRefused("Please choose the exit pathway and write the summary before closing.")
+    if personal_detail_problems(referral, referral.closure_summary.comments):
+        raise RuleRefused(
+            "The summary still holds something personal. Please change it before sending."
+        )
     referral = apply_transition(
         referral.pk, by=by, method="close", event="closed", at=timezone.now()
     )

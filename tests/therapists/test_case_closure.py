@@ -75,33 +75,34 @@ def test_confirming_sends_exactly_the_previewed_text_and_closes(
     assert referral.transitions.filter(event="closed", by=flow.therapist.user).exists()
 
 
-def test_the_preview_warns_about_the_staff_members_name_and_contact_details(client, flow):
+def test_the_staff_members_name_and_contact_details_block_the_summary(client, flow):
     referral = flow.referral(state=Referral.State.ACTIVE)
     client.force_login(flow.therapist.user)
-    save_draft(
-        client,
-        referral,
-        comments=f"Robin did well. Call {referral.staff_phone} or {referral.staff_email}.",
-    )
+    typed = f"Robin did well. Call {referral.staff_phone} or {referral.staff_email}."
 
-    text = html.unescape(client.get(reverse("therapists:closure_preview", args=[referral.pk])).text)
+    response = save_draft(client, referral, comments=typed)
 
-    assert "mention the staff member's name" in text
-    assert "e-mail address" in text
-    assert "telephone number" in text
+    text = html.unescape(response.text)
+    assert response.status_code == 200
+    assert "part of the name of the staff member" in text
+    assert "an e-mail address" in text
+    assert "a telephone number" in text
+    assert typed in text  # everything typed is kept
+    assert not ClosureSummary.objects.filter(referral=referral).exists()
 
 
-def test_the_preview_warns_about_the_incidents_details(client, flow):
+def test_words_copied_from_the_incident_block_the_summary(client, flow):
     referral = flow.referral(
         state=Referral.State.ACTIVE,
         event_details="A frightening confrontation during a placement visit in Leicester",
     )
     client.force_login(flow.therapist.user)
-    save_draft(client, referral, comments="We talked about the confrontation during the placement.")
 
-    text = html.unescape(client.get(reverse("therapists:closure_preview", args=[referral.pk])).text)
+    response = save_draft(
+        client, referral, comments="It was a frightening confrontation during a placement visit."
+    )
 
-    assert "repeat words from the description of the incident" in text
+    assert "copied from the event details or the session notes" in html.unescape(response.text)
 
 
 def test_missing_pathway_and_comments_are_shown_next_to_the_fields(client, flow):

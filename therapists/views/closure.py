@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from referrals import services
 from referrals.forms import support as case_forms
 from referrals.models import Referral
-from referrals.summaries import personal_detail_warnings, summary_text
+from referrals.summaries import personal_detail_problems, summary_text
 from therapists.views.cases import case_for_therapist, case_url, workspace
 
 
@@ -59,7 +59,7 @@ def _preview(
         "summary": summary,
         "text": summary.text if sent else summary_text(referral),
         "sent": sent,
-        "warnings": [] if sent else personal_detail_warnings(referral, summary.comments),
+        "warnings": [] if sent else personal_detail_problems(referral, summary.comments),
         "form": form or case_forms.ConfirmForm(initial={"version": referral.version}),
         "closing_refusal": services.closing_refusal(referral),
         "staff_copy": bool(referral.staff_user_id or referral.staff_email),
