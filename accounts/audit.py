@@ -32,3 +32,23 @@ def record_access(
         request_id=getattr(request, "id", ""),
         detail=detail[:300],
     )
+
+
+def record_list_view(
+    request: HttpRequest, *, object_type: str, ids, detail: str = ""
+) -> AuditEvent:
+    """One row for a list page, naming every object it showed (issue 14 point 5): a
+    page of 50 names is one insert, whatever the number of rows."""
+    ids = [str(pk) for pk in ids]
+    user = request.user if request.user.is_authenticated else None
+    return AuditEvent.objects.create(
+        user=user,
+        action=AuditEvent.Action.VIEW,
+        object_type=object_type,
+        object_id=f"list of {len(ids)}",
+        object_ids=",".join(ids),
+        path=request.path[:300],
+        ip=client_ip(request),
+        request_id=getattr(request, "id", ""),
+        detail=(detail or "list")[:300],
+    )

@@ -75,6 +75,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     detail = models.CharField(max_length=300, blank=True)
+    # A list page: the ids of every object it showed, comma-separated (one row per view).
+    object_ids = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-at"]
@@ -99,6 +101,7 @@ class AuditEvent(models.Model):
                 "ip": self.ip,
                 "audit_request_id": self.request_id,
                 "detail": self.detail,
+                "object_ids": self.object_ids,
             },
         )
 

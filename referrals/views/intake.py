@@ -19,7 +19,7 @@ from django.urls import path
 from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed
 
-from accounts.audit import record_access
+from accounts.audit import record_access, record_list_view
 from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import services
@@ -62,6 +62,12 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
         }
         for referral in rows
     ]
+    record_list_view(
+        request,
+        object_type="referral",
+        ids=[i["referral"].pk for i in items],
+        detail="my referrals",
+    )
     return render(
         request,
         "referrals/my_referrals.html",

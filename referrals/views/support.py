@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals import services
 from referrals.forms import support as case_forms
@@ -87,6 +88,9 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
                 "support_started": referral.state in Referral.SUPPORT_STATES,
             }
         )
+    record_list_view(
+        request, object_type="referral", ids=[r["referral"].pk for r in rows], detail="my support"
+    )
     return render(request, "referrals/own_support.html", {"rows": rows})
 
 
@@ -126,6 +130,12 @@ def _requests_page(
                 request_id=pending.pk, initial={"version": pending.referral.version}
             )
         rows.append({"request": pending, "form": form})
+    record_list_view(
+        request,
+        object_type="referral",
+        ids=[r["request"].referral_id for r in rows],
+        detail="extension requests",
+    )
     return render(request, "referrals/extension_requests.html", {"rows": rows}, status=status)
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
+from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.filters import AWAITING_TRIAGE, TriageFilter
@@ -51,6 +52,9 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         }
         for referral in filterset.qs
     ]
+    record_list_view(
+        request, object_type="referral", ids=[r["referral"].pk for r in rows], detail="triage queue"
+    )
     return render(request, "referrals/triage_queue.html", {"filter": filterset, "rows": rows})
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
+from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
@@ -41,6 +42,9 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
         {"referral": r, "clocks": [c for c in sla.referral_clocks(r) if c.is_running]}
         for r in referrals
     ]
+    record_list_view(
+        request, object_type="referral", ids=[r["referral"].pk for r in rows], detail="allocation"
+    )
     return render(request, "therapists/allocation_queue.html", {"rows": rows})
 
 

@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import support as case_forms
@@ -42,6 +43,9 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_therapist)
     now = timezone.now()
     rows = [(case, next_due_for(case, now=now)) for case in cases_for_therapist(request.user)]
+    record_list_view(
+        request, object_type="referral", ids=[case.pk for case, _ in rows], detail="my cases"
+    )
     return render(request, "therapists/my_cases.html", {"rows": rows})
 
 
