@@ -44,7 +44,15 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
 
 
 def queue_email(
-    *, to: str, subject: str, text: str, html: str = "", dedupe_key: str, user=None, not_before=None
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    dedupe_key: str,
+    user=None,
+    not_before=None,
+    referral: Referral | None = None,
 ) -> OutboundEmail | None:
     """Add an e-mail to the outbox once; send it after commit. Returns None when an
     e-mail with this ``dedupe_key`` was queued before."""
@@ -56,6 +64,7 @@ def queue_email(
                 dedupe_key=dedupe_key[:200],
                 to=to,
                 user=user,
+                referral=referral,
                 subject=subject[:200],
                 body_text=text,
                 body_html=html,
@@ -128,6 +137,7 @@ def _tell(user, *, address, template, dedupe_key, referral, context, url, not_be
         html=html,
         dedupe_key=dedupe_key,
         not_before=not_before,
+        referral=referral,
     )
     if address and queued is None:
         return 0

@@ -6,13 +6,19 @@ A referral that ended (closed, declined or withdrawn) more than
 ``settings.CIRS_RETENTION_DAYS`` days ago has every free-text and contact field blanked
 — on the referral, its incident (once no referral of that incident still needs it),
 its sessions, information requests, reviews, extension requests, reallocation
-reasons, key dates, closure summary, transition notes, in-app notices, the summary
-e-mails kept in the outbox and the evaluation questionnaire's free comment — and its
-links to the staff member's account (on the referral and on their questionnaire
-answers) removed. States, dates, counts, categories, teams, exit pathways, the
+reasons, key dates, closure summary, transition notes and the evaluation
+questionnaire's free comment — and its links to the staff member's account (on the
+referral and on their questionnaire answers) removed. The in-app notices and the
+outbox e-mails about it are deleted: they say who was told what about which referral. States, dates, counts, categories, teams, exit pathways, the
 questionnaire's ratings and the transition log's who-and-when survive, so the
 monitoring figures do not change. ``personal_data_erased_at`` is set and an
 ``erase`` audit row written. Running it again changes nothing.
+
+Referrals that never ended (stalled: sent but never closed, declined or withdrawn) are
+erased the same way after the same period, counted from their last activity
+(``Referral.last_activity_at``). Drafts never sent are deleted outright
+``CIRS_DRAFT_RETENTION_DAYS`` days after their last activity (``erase_stale_drafts``):
+they count in no figure.
 """
 
 from __future__ import annotations
@@ -63,10 +69,14 @@ def expired(*, now=None):
     """Referrals that ended more than the retention period ago and still hold personal data."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.CIRS_RETENTION_DAYS)
+    stalled = Q(last_activity_at__lt=cutoff) & ~Q(
+        state__in=[S.DRAFT, S.CLOSED, S.DECLINED, S.WITHDRAWN]
+    )
     return Referral.objects.filter(
         Q(state=S.CLOSED, closed_at__lt=cutoff)
         | Q(state=S.DECLINED, decided_at__lt=cutoff)
-        | Q(state=S.WITHDRAWN, withdrawn_at__lt=cutoff),
+        | Q(state=S.WITHDRAWN, withdrawn_at__lt=cutoff)
+        | stalled,
         personal_data_erased_at__isnull=True,
     )
 
@@ -95,11 +105,7 @@ def erase_expired_personal_data(*, now=None) -> int:
     KeyDate.objects.filter(referral_id__in=ids).update(label="")
     ClosureSummary.objects.filter(referral_id__in=ids).update(comments="", text="")
     TransitionLog.objects.filter(referral_id__in=ids).update(note="")
-    Notification.objects.filter(referral_id__in=ids).update(body="")
-    summary_mail = Q()
-    for pk in ids:
-        summary_mail |= Q(dedupe_key__startswith=f"summary:{pk}:")
-    OutboundEmail.objects.filter(summary_mail).update(body_text="", body_html="")
+    _delete_notices(ids)
     # An incident is described once for everyone referred after it: blank it when no
     # referral of that incident still holds personal data.
     CriticalIncident.objects.filter(referrals__pk__in=ids).exclude(
@@ -114,5 +120,47 @@ def erase_expired_personal_data(*, now=None) -> int:
             object_type="referral",
             object_id=str(pk),
             detail="personal data erased after the retention period",
+        )
+    return len(ids)
+
+
+def _delete_notices(ids: list[int]) -> None:
+    """The in-app notices and the e-mails about these referrals: each ties a person to
+    a referral. E-mails queued before the outbox knew its referral are found by their
+    key (``<event>:<referral id>:...``)."""
+    Notification.objects.filter(referral_id__in=ids).delete()
+    keyed = rf"^[a-z_]+:({'|'.join(str(pk) for pk in ids)}):"
+    OutboundEmail.objects.filter(Q(referral_id__in=ids) | Q(dedupe_key__regex=keyed)).delete()
+
+
+def stale_drafts(*, now=None):
+    """Drafts never sent whose last activity is older than ``CIRS_DRAFT_RETENTION_DAYS``."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.CIRS_DRAFT_RETENTION_DAYS)
+    return Referral.objects.filter(state=S.DRAFT, last_activity_at__lt=cutoff)
+
+
+@transaction.atomic
+def erase_stale_drafts(*, now=None) -> int:
+    """Delete every stale draft with its incident (when no other referral shares it) and
+    its notices; an ``erase`` audit row says so. Returns how many."""
+    now = now or timezone.now()
+    ids = list(
+        stale_drafts(now=now).select_for_update().order_by("pk").values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    incident_ids = set(Referral.objects.filter(pk__in=ids).values_list("incident_id", flat=True))
+    _delete_notices(ids)
+    Referral.objects.filter(pk__in=ids).delete()
+    CriticalIncident.objects.filter(pk__in=incident_ids, referrals__isnull=True).delete()
+    for pk in ids:
+        AuditEvent.objects.create(
+            at=now,
+            action=AuditEvent.Action.ERASE,
+            object_type="referral",
+            object_id=str(pk),
+            detail=f"draft never sent, deleted {settings.CIRS_DRAFT_RETENTION_DAYS} days "
+            "after its last change",
         )
     return len(ids)

@@ -45,4 +45,6 @@ def send_weekly_digest() -> int:
 
 @shared_task(acks_late=True)
 def erase_expired_personal_data() -> int:
-    return retention.erase_expired_personal_data()
+    """Nightly: erase what the retention rules say, ended and stalled referrals and
+    drafts never sent. Returns how many referrals were erased."""
+    return retention.erase_expired_personal_data() + retention.erase_stale_drafts()

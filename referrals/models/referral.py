@@ -149,6 +149,9 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawal_reason = models.TextField(blank=True)
     personal_data_erased_at = models.DateTimeField(null=True, blank=True)
+    # Set by every change made through the services: retention of drafts never sent
+    # and of referrals that never ended is counted from here (referrals/retention.py).
+    last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = ReferralQuerySet.as_manager()
 

@@ -80,6 +80,7 @@ def run_transition(referral: Referral, method_name: str, by, **kwargs) -> None:
 
 def save_referral(referral: Referral) -> None:
     referral.version += 1
+    referral.last_activity_at = timezone.now()
     try:
         referral.save()
     except ConcurrentTransition as exc:  # state moved under us despite the lock
