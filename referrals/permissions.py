@@ -64,6 +64,22 @@ def is_referrer(referral: Referral, user: User) -> bool:
     return _active(user) and referral.created_by_id == user.pk
 
 
+def is_group_author_only(referral: Referral, user: User) -> bool:
+    """The author of a group referral who is neither a line manager nor triage: a service
+    lead ("a service manager or Head of Service" may refer a group, docs/service.md step
+    10). The council's need-to-know rule: the event details are "key information that
+    the therapist needs to know", and what goes back to a referrer is "general comments
+    with no specific personal information". So they follow the referral's status and
+    outcome, but do not see its event details, and cannot withdraw it for the group:
+    only its line manager, its therapist or triage can (docs/threat-model.md)."""
+    return (
+        referral.is_group
+        and is_referrer(referral, user)
+        and not is_line_manager(user)
+        and not is_triager(user)
+    )
+
+
 def can_edit_draft(referral: Referral, user: User) -> bool:
     return is_referrer(referral, user)
 
@@ -114,7 +130,10 @@ def can_withdraw(referral: Referral, user: User) -> bool:
     Their manager, their therapist or triage may record it for them."""
     return (
         is_staff_member(referral, user)
-        or can_answer_information_request(referral, user)
+        or (
+            can_answer_information_request(referral, user)
+            and not is_group_author_only(referral, user)
+        )
         or is_allocated_therapist(referral, user)
         or is_triager(user)
     )
@@ -134,6 +153,8 @@ def can_see_session_activity(referral: Referral, user: User) -> bool:
 def can_see_event_details(referral: Referral, user: User) -> bool:
     """The event as the manager described it: not for the provider's coordinator, who
     sees only what a therapist needs to make contact."""
+    if is_group_author_only(referral, user):
+        return False
     return (
         is_referrer(referral, user)
         or can_answer_information_request(referral, user)
