@@ -11,7 +11,7 @@ PORT ?= 8000
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 APT_TEST_PACKAGES := chromium graphviz
 
-.PHONY: run test setup setup-dev system-packages system-test-packages lint migrate-check diagram bench clean
+.PHONY: audit run test setup setup-dev system-packages system-test-packages lint migrate-check diagram bench clean
 
 run: setup
 	$(PY) manage.py migrate --noinput
@@ -27,6 +27,11 @@ test: setup-dev system-test-packages
 	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=check-deploy-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 		ALLOWED_HOSTS=cirs.example.org $(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) -m pytest
+
+# Known vulnerabilities in the installed packages. Says loudly when the vulnerability
+# database could not be reached instead of passing quietly (docs/dependency-audit.md).
+audit: setup-dev
+	$(PY) scripts/dependency_audit.py
 
 setup: system-packages $(VENV)/.installed
 
