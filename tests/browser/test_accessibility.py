@@ -61,7 +61,7 @@ RUN_AXE = """async (tags) => {
 # How far from the navigation to follow links, and how many pages of one kind to check
 # (referrals in different states show different parts of the same page).
 DEPTH = 2
-PER_KIND = 3
+PER_KIND = 2
 
 
 def _referral_in(state: str) -> Callable[[], int]:
@@ -77,10 +77,13 @@ EXTRA_PAGES: dict[str, list[str | Callable[[], str]]] = {
     ],
     "therapist": [
         lambda: reverse(
-            "therapists:closure_preview", kwargs={"referral_id": _referral_in("active")()}
+            "therapists:closure_preview", kwargs={"referral_id": _referral_in("closed")()}
         ),
     ],
-    "staff member": ["otp_enrol"],
+    "staff member": [
+        "otp_enrol",
+        lambda: reverse("reporting:evaluation", kwargs={"referral_id": _referral_in("active")()}),
+    ],
 }
 # The pages of someone signed out. The reset link is one that has expired.
 SIGNED_OUT_PAGES = [
@@ -93,9 +96,11 @@ SIGNED_OUT_PAGES = [
 ]
 # The admin's own pages that are not pages (or end the session).
 ADMIN_NOT_PAGES = {"admin:logout", "admin:view_on_site", "admin:jsi18n", "admin:autocomplete"}
-ADMIN_PER_KIND = 2
+ADMIN_PER_KIND = 1
 # Page routes the walk does not open, and why.
-NOT_WALKED: dict[str, str] = {}
+NOT_WALKED = {
+    "home": "sends each person on to their own first page, which is walked",
+}
 
 
 def _path(page: str | Callable[[], str]) -> str:
@@ -236,6 +241,20 @@ def test_every_page_of_every_role_has_no_axe_violation(
         reached |= set(_walk(checker, tab, role, origin, [landing, *nav]))
         for page in EXTRA_PAGES.get(role, []):
             checker.visit(tab, role, _path(page))
+
+    # A staff member whose support has ended: the evaluation questionnaire.
+    closed = Referral.objects.get(pk=_referral_in("closed")())
+    drew = User.objects.create_user("drew", "drew@example.org", DEMO_PASSWORD, first_name="Drew")
+    Referral.objects.filter(pk=closed.pk).update(staff_user=drew)
+    tab = open_tab()
+    tab.page.set_viewport_size({"width": 1280, "height": 800})
+    tab.sign_in("drew", DEMO_PASSWORD)
+    checker.check(tab, "staff member after support")
+    checker.visit(
+        tab,
+        "staff member after support",
+        reverse("reporting:evaluation", kwargs={"referral_id": closed.pk}),
+    )
 
     # The administrator: the admin site, and the code step (they have an app set up).
     admin = User.objects.create_superuser("admin", "admin@example.org", DEMO_PASSWORD)
