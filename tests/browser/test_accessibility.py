@@ -65,7 +65,9 @@ PER_KIND = 2
 
 
 def _referral_in(state: str) -> Callable[[], int]:
-    return lambda: Referral.objects.filter(state=state).order_by("pk").values_list("pk", flat=True)[0]
+    return lambda: (
+        Referral.objects.filter(state=state).order_by("pk").values_list("pk", flat=True)[0]
+    )
 
 
 # Pages no link in the walk reaches, per walker: a URL name (no arguments) or a callable
@@ -210,9 +212,8 @@ def _page_routes() -> set[str]:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_every_page_of_every_role_has_no_axe_violation(
-    live_server, demo_data, open_tab, axe_source
-):
+@pytest.mark.usefixtures("demo_data")
+def test_every_page_of_every_role_has_no_axe_violation(live_server, open_tab, axe_source):
     checker = Checker(axe_source)
     origin = live_server.url
     reached: set[str] = set()

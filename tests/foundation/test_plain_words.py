@@ -177,17 +177,23 @@ def _strings(node: ast.AST, constants: dict[str, ast.AST]) -> list[str]:
         return _strings(node.body, constants) + _strings(node.orelse, constants)
     if isinstance(node, ast.Name) and node.id in constants:
         return _strings(constants[node.id], constants)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        if node.func.attr == "format":  # "...".format(...)
-            return _strings(node.func.value, constants)
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"  # "...".format(...)
+    ):
+        return _strings(node.func.value, constants)
     return []
 
 
 def _message_args(call: ast.Call) -> list[ast.AST]:
     func = call.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        if func.value.id == "messages":
-            return call.args[_MESSAGE_ARGS["messages"]]
+    if (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == "messages"
+    ):
+        return call.args[_MESSAGE_ARGS["messages"]]
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     if name in _MESSAGE_ARGS and name != "messages":
         return call.args[_MESSAGE_ARGS[name]]
@@ -245,7 +251,10 @@ def scored(items: list[Item]) -> list[Item]:
         if item.words < MIN_WORDS and item.text:
             pools.setdefault(item.where.split(": ")[0], []).append(item.text)
     pooled = [
-        Item(f"{where} (short texts together)", " ".join(t if t[-1] in ".!?" else t + "." for t in texts))
+        Item(
+            f"{where} (short texts together)",
+            " ".join(t if t[-1] in ".!?" else t + "." for t in texts),
+        )
         for where, texts in pools.items()
     ]
     return long_items + [item for item in pooled if item.words >= MIN_WORDS]
