@@ -25,7 +25,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -33,6 +32,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from referrals.management.commands.seed_demo import DEMO_PASSWORD
 from referrals.models import Referral
 from referrals.navigation import landing_url_name, navigation_for
+from tests.browser.axe import Checker
 from tests.browser.test_csp_walkthrough import (  # noqa: F401 (demo_data is a fixture)
     NOT_PAGES,
     WALKERS,
@@ -40,23 +40,7 @@ from tests.browser.test_csp_walkthrough import (  # noqa: F401 (demo_data is a f
     _view_name,
     demo_data,
 )
-from tests.conftest import need
 from tests.security.routes import GET, OTHER_ROUTES, ROWS
-
-AXE_SCRIPT = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-RUN_AXE = """async (tags) => {
-  const result = await axe.run(document, {
-    runOnly: {type: "tag", values: tags},
-    resultTypes: ["violations"],
-  });
-  return result.violations.map(v => ({
-    id: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.map(n => n.target.join(" ")),
-  }));
-}"""
 
 # How far from the navigation to follow links, and how many pages of one kind to check
 # (referrals in different states show different parts of the same page).
@@ -107,41 +91,6 @@ NOT_WALKED = {
 
 def _path(page: str | Callable[[], str]) -> str:
     return page() if callable(page) else reverse(page)
-
-
-@pytest.fixture
-def axe_source() -> str:
-    need(AXE_SCRIPT.exists(), "axe-core from npm (`npm ci --omit=dev`)")
-    return AXE_SCRIPT.read_text()
-
-
-class Checker:
-    """Runs axe on the page a tab shows and keeps every violation, with who saw it where."""
-
-    def __init__(self, axe_source: str):
-        self.axe_source = axe_source
-        self.violations: list[str] = []
-        self.checked: Counter = Counter()
-        self.pages = 0
-
-    def check(self, tab, who: str) -> None:
-        page = tab.page
-        if not page.evaluate("() => typeof window.axe === 'object'"):
-            page.evaluate(self.axe_source)
-        self.pages += 1
-        path = urlsplit(page.url).path
-        self.checked[_view_name(path)] += 1
-        for v in page.evaluate(RUN_AXE, AXE_TAGS):
-            self.violations.append(
-                f"{who} on {page.url}: {v['id']} ({v['impact']}) {v['help']}; "
-                f"nodes: {', '.join(v['nodes'])}"
-            )
-
-    def visit(self, tab, who: str, path: str) -> int | None:
-        response = tab.page.goto(path)
-        tab.page.wait_for_load_state("load")
-        self.check(tab, who)
-        return response.status if response else None
 
 
 def _walk(checker: Checker, tab, who: str, origin: str, start: list[str]) -> Counter:
