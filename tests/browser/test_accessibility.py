@@ -141,14 +141,19 @@ def _walk_admin(checker: Checker, tab, who: str, origin: str) -> Counter:
     return opened
 
 
+# The README's tour shows one person per role (the second therapist's page is the first's).
+NOT_IN_TOUR = {"second therapist"}
+
+
 def _tour_screenshot(tab, role: str) -> None:
+    """With CIRS_TOUR_SCREENSHOTS=docs/tour, save this role's main page for the README."""
     folder = os.environ.get("CIRS_TOUR_SCREENSHOTS")
-    if not folder:
+    if not folder or role in NOT_IN_TOUR:
         return
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    shot = path / f"{role.replace(' ', '-')}.png"
-    tab.page.screenshot(path=str(shot), full_page=True)
+    shot = path / f"{role.lower().replace(' ', '-')}.png"
+    tab.page.screenshot(path=str(shot))
     assert shot.stat().st_size > 0
 
 
