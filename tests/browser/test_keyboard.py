@@ -197,12 +197,22 @@ def test_the_referral_form_is_done_with_the_keyboard_alone(live_server, keyboard
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("demo_data")
 def test_triage_a_session_and_the_closure_are_done_with_the_keyboard_alone(
-    live_server, keyboard_tab
+    live_server, keyboard_tab, axe_source
 ):
-    # --- the PSW accepts a referral and sends it to the provider --------------------------
+    # --- the PSW declines with no reason first: the summary takes focus -------------------
     waiting = Referral.objects.filter(state=Referral.State.SUBMITTED).order_by("pk").first()
     psw = keyboard_tab("psw")
     psw.page.goto(reverse("referrals:triage_decide", args=[waiting.pk]))
+    psw.press_button("Decline")
+    assert psw.active("el.dataset.testid") == "error-summary"
+    assert psw.page.get_by_test_id("error-summary").get_by_role("link").count() >= 1
+    checker = Checker(axe_source)
+    checker.check(psw.tab, "PSW, decline with mistakes")
+    assert checker.violations == [], "\n".join(checker.violations)
+    waiting.refresh_from_db()
+    assert waiting.state == Referral.State.SUBMITTED
+
+    # --- then accepts it and sends it to the provider ---------------------------------------
     psw.choose("#id_accept-provider", "Reed")
     psw.press_button("Accept and send")
     waiting.refresh_from_db()
