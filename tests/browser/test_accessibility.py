@@ -29,7 +29,6 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referrals.management.commands.seed_demo import DEMO_PASSWORD
 from referrals.models import Referral
 from referrals.navigation import landing_url_name, navigation_for
 from tests.browser.axe import Checker
@@ -41,6 +40,7 @@ from tests.browser.test_csp_walkthrough import (  # noqa: F401 (demo_data is a f
     demo_data,
 )
 from tests.security.routes import GET, OTHER_ROUTES, ROWS
+from therapists.management.commands.seed_demo import DEMO_PASSWORD
 
 # How far from the navigation to follow links, and how many pages of one kind to check
 # (referrals in different states show different parts of the same page).

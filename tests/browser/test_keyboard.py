@@ -22,11 +22,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from referrals.management.commands.seed_demo import DEMO_PASSWORD
 from referrals.models import CriticalIncident, ExitPathway, Referral, Team, TherapySession
 from referrals.navigation import landing_url_name
 from tests.browser.axe import Checker
 from tests.browser.test_csp_walkthrough import WALKERS, demo_data  # noqa: F401 (a fixture)
+from therapists.management.commands.seed_demo import DEMO_PASSWORD
 
 MAX_TABS = 250
 # What the active element is, and whether its focus ring shows (outline or box shadow).
