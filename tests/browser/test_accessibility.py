@@ -58,6 +58,7 @@ def _referral_in(state: str) -> Callable[[], int]:
 # giving a path, run once the demo data exists.
 EXTRA_PAGES: dict[str, list[str | Callable[[], str]]] = {
     "line manager": [
+        "password_change_done",
         lambda: reverse("referrals:edit", kwargs={"referral_id": _referral_in("draft")()}),
         lambda: reverse("referrals:answer", kwargs={"referral_id": _referral_in("more_info")()}),
     ],
@@ -86,6 +87,7 @@ ADMIN_PER_KIND = 1
 # Page routes the walk does not open, and why.
 NOT_WALKED = {
     "home": "sends each person on to their own first page, which is walked",
+    "otp_enrol_link": "a one-time link that only redirects to otp_enrol, which is walked",
 }
 
 
