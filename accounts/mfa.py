@@ -26,8 +26,11 @@ from accounts.roles import Role
 
 ALL = "all"
 NONE = "none"
-# The pages someone half-way through signing in must still reach.
-EXEMPT_URL_NAMES = ("login", "logout", "otp_verify", "otp_enrol")
+# The pages someone half-way through signing in must still reach. The one-time set-up
+# link takes a token, so it cannot be reversed here: it lives under otp_enrol's path,
+# which covers it (``_exempt_paths`` matches by prefix).
+EXEMPT_URL_NAMES = ("login", "logout", "otp_verify", "otp_enrol", "otp_enrol_link")
+_EXEMPT_BY_PREFIX = ("otp_enrol_link",)
 
 
 def required_roles() -> frozenset[str]:
@@ -61,7 +64,8 @@ def second_step_url(user, next_url: str = "") -> str:
 
 
 def _exempt_paths() -> tuple[str, ...]:
-    return (*(reverse(name) for name in EXEMPT_URL_NAMES), settings.STATIC_URL)
+    names = (name for name in EXEMPT_URL_NAMES if name not in _EXEMPT_BY_PREFIX)
+    return (*(reverse(name) for name in names), settings.STATIC_URL)
 
 
 class MFARequiredMiddleware:

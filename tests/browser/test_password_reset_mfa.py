@@ -33,7 +33,12 @@ def person_with_app(settings):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_password_reset_still_demands_the_code(live_server, person_with_app, browser_page):
+def test_password_reset_still_demands_the_code(
+    live_server, person_with_app, browser_page, settings
+):
+    # The link is built from SITE_URL (in a background task, never from the request's
+    # Host header), so it points at the server the person uses.
+    settings.SITE_URL = live_server.url
     person, device = person_with_app
     page = browser_page
 

@@ -129,3 +129,12 @@ def test_a_code_refused_while_throttled_is_logged(client, mfa_on, manager):
         "Second step failed: code not accepted",
         "Second step refused: too many wrong codes, asked to wait",
     ]
+
+
+def test_the_reset_link_comes_from_site_url_not_the_request_s_host(client, manager, settings):
+    settings.SITE_URL = "https://cirs.example.org"
+
+    client.post(reverse("password_reset"), {"email": manager.email}, HTTP_HOST="127.0.0.1")
+
+    assert "https://cirs.example.org/accounts/password_reset/" in mail.outbox[-1].body
+    assert "127.0.0.1" not in mail.outbox[-1].body
