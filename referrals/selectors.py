@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime
+
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from accounts.audit import record_access
 from accounts.models import AuditEvent
-from referrals.models import ClosureSummary, ExtensionRequest, Referral, TransitionLog
+from referrals.models import (
+    ClockDeadline,
+    ClosureSummary,
+    ExtensionRequest,
+    Referral,
+    TransitionLog,
+)
+from referrals.models.deadlines import due_expression, running
 
 
 def referrals_visible_to(user):
@@ -62,3 +72,29 @@ def get_referral_for_user(
             request, action=AuditEvent.Action.VIEW, object_type="referral", object_id=referral.pk
         )
     return referral
+
+
+def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[Referral]:
+    """Referrals with their running clocks' stored deadlines (one prefetch query, as
+    ``running_deadlines``) and ``next_due``, the soonest next deadline among them, as a
+    SQL subquery a list can sort and filter on."""
+    today = timezone.localdate(now)
+    stored = ClockDeadline.objects.filter(running(today))
+    soonest = (
+        stored.filter(referral=OuterRef("pk"))
+        .annotate(due=due_expression(now))
+        .order_by(F("due").asc(nulls_last=True))
+        .values("due")[:1]
+    )
+    return referrals.annotate(next_due=Subquery(soonest)).prefetch_related(
+        Prefetch(
+            "clock_deadlines",
+            queryset=stored.order_by("limit_at", "pk"),
+            to_attr="running_deadlines",
+        )
+    )
+
+
+def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Soonest next deadline first (past ones first of all); no running clock last."""
+    return referrals.order_by(F("next_due").asc(nulls_last=True), "submitted_at", "pk")

@@ -26,6 +26,7 @@ from referrals.services.core import (
     apply_transition,
     lock_referral,
     log_transition,
+    moves_clocks,
     run_transition,
     save_referral,
 )
@@ -127,6 +128,7 @@ def _eligibility_or_refuse(referral: Referral, now: datetime) -> None:
 
 
 @transaction.atomic
+@moves_clocks
 def submit_referral(*, referral_id: int, by, expected_version: int | None = None) -> Referral:
     """docs/service.md steps 3-4: submission starts every clock and notifies the PSW and SMPE."""
     now = timezone.now()
@@ -139,6 +141,7 @@ def submit_referral(*, referral_id: int, by, expected_version: int | None = None
 
 
 @transaction.atomic
+@moves_clocks
 def create_group_referral(*, by, data: dict, submit: bool = True) -> Referral:
     """docs/service.md step 10: a line manager, service manager or Head of Service refers a
     group after the staff concerned were consulted and wish to take part."""
@@ -185,6 +188,7 @@ def _incident_errors(occurred_on: date | None, now: datetime) -> dict[str, str]:
 
 
 @transaction.atomic
+@moves_clocks
 def answer_information_request(
     *, referral_id: int, by, answer: str, expected_version: int | None = None
 ) -> Referral:
