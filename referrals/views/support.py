@@ -14,6 +14,7 @@ from referrals import permissions as perms
 from referrals import services
 from referrals.forms import support as case_forms
 from referrals.models import ClosureSummary, ExtensionRequest, Referral
+from referrals.paging import paginate
 from referrals.selectors import (
     extension_requests_visible_to,
     get_referral_for_user,
@@ -106,7 +107,7 @@ def _pending_requests(user):
         extension_requests_visible_to(user)
         .filter(status=ExtensionRequest.Status.PENDING)
         .select_related("referral", "requested_by", "referral__therapist__user")
-        .order_by("requested_at")
+        .order_by("requested_at", "pk")
     )
 
 
@@ -117,8 +118,9 @@ def _requests_page(
     bound_id: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    page = paginate(request, _pending_requests(request.user))
     rows = []
-    for pending in _pending_requests(request.user):
+    for pending in page.rows:
         if bound is not None and pending.pk == bound_id:
             form = bound
         else:
@@ -126,7 +128,9 @@ def _requests_page(
                 request_id=pending.pk, initial={"version": pending.referral.version}
             )
         rows.append({"request": pending, "form": form})
-    return render(request, "referrals/extension_requests.html", {"rows": rows}, status=status)
+    return render(
+        request, "referrals/extension_requests.html", {"rows": rows, "page": page}, status=status
+    )
 
 
 @login_required
