@@ -25,6 +25,7 @@ def navigation_for(user) -> list[NavItem]:
     if perms.is_triager(user):
         items += [
             NavItem("Triage", "referrals:triage"),
+            NavItem("Oversight board", "referrals:board"),
             NavItem("Extension requests", "referrals:extension_requests"),
             NavItem("Audit log", "referrals:audit_log"),
         ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -14,14 +15,25 @@ from referrals.models import (
     ClockDeadline,
     ClosureSummary,
     ExtensionRequest,
+    KeyDate,
     Referral,
+    TherapySession,
     TransitionLog,
 )
-from referrals.models.deadlines import due_expression, running
+from referrals.models.deadlines import due_expression, running, status_filter
 
 
 def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
+
+
+def therapists() -> QuerySet:
+    """Every therapist with their provider and user, read from ``Referral.therapist``
+    like ``providers`` (the model belongs to the ``therapists`` app, above this one)."""
+    model = Referral._meta.get_field("therapist").related_model
+    return model.objects.select_related("provider", "user").order_by(
+        "provider__name", "user__first_name", "user__last_name", "pk"
+    )
 
 
 def providers() -> QuerySet:
@@ -98,3 +110,48 @@ def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[
 def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     """Soonest next deadline first (past ones first of all); no running clock last."""
     return referrals.order_by(F("next_due").asc(nulls_last=True), "submitted_at", "pk")
+
+
+def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
+    """The PSW/SMPE's oversight board: every open referral from submission to closure
+    (not drafts), with its stored deadlines, ``next_due``, the sessions that count
+    toward the allowance, whether more were approved, and the next key date, each as a
+    subquery so the page is three queries whatever the volume."""
+    today = timezone.localdate(now)
+    counted = (
+        TherapySession.objects.filter(TherapySession.counted(), referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    approved = ExtensionRequest.objects.filter(
+        referral=OuterRef("pk"), status=ExtensionRequest.Status.APPROVED
+    )
+    next_key_date = (
+        KeyDate.objects.filter(referral=OuterRef("pk"), date__gte=today)
+        .order_by("date")
+        .values("date")[:1]
+    )
+    return with_deadlines(
+        referrals_visible_to(user)
+        .open()
+        .exclude(state=Referral.State.DRAFT)
+        .select_related("incident__team", "provider", "therapist__user", "group")
+        .annotate(
+            sessions_used=Coalesce(Subquery(counted), 0),
+            extension_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXTENSION)),
+            exceptional_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXCEPTIONAL)),
+            next_key_date=Subquery(next_key_date),
+        ),
+        now=now,
+    )
+
+
+def with_clock_status(referrals: QuerySet[Referral], status: str, *, now: datetime):
+    """Referrals with a running clock within time, near, past, or near or past ("due")."""
+    today = timezone.localdate(now)
+    rows = ClockDeadline.objects.filter(
+        running(today), status_filter(status, now), referral=OuterRef("pk")
+    )
+    return referrals.filter(Exists(rows))
