@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
 
 PER_PAGE = 50
@@ -56,6 +56,29 @@ class Page:
         return self.url(self.num_pages)
 
 
+def _number(value) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _page_of_queryset(items: QuerySet, number: int, per_page: int) -> tuple[list, int, int]:
+    """One query for a page and the total: ``COUNT(*) OVER ()`` rides along with the
+    rows. Past the last page, one COUNT finds the last page and one query reads it."""
+    counted = items.annotate(_page_total=Window(Count("*")))
+    offset = (number - 1) * per_page
+    rows = list(counted[offset : offset + per_page])
+    if rows:
+        return rows, rows[0]._page_total, number
+    total = items.count() if number > 1 else 0
+    if total == 0:
+        return [], 0, 1
+    last = (total - 1) // per_page + 1
+    rows = list(items[(last - 1) * per_page : last * per_page])
+    return rows, total, last
+
+
 def paginate(
     request: HttpRequest,
     items,
@@ -64,32 +87,32 @@ def paginate(
     data=None,
     post_fields: list[tuple[str, str]] | None = None,
 ) -> Page:
-    """The page asked for in ``data`` (default: the query string) of ``items``: one
-    COUNT and one LIMIT/OFFSET query for a queryset. The other fields of ``data``
+    """The page asked for in ``data`` (default: the query string) of ``items``; for a
+    queryset, one query brings the rows and the total. The other fields of ``data``
     are kept in the page links."""
     data = request.GET if data is None else data
-    paginator = Paginator(items, per_page)
-    try:
-        page = paginator.page(data.get("page") or 1)
-    except PageNotAnInteger:
-        page = paginator.page(1)
-    except EmptyPage:
-        page = paginator.page(paginator.num_pages)
+    number = _number(data.get("page"))
+    if isinstance(items, QuerySet):
+        rows, total, number = _page_of_queryset(items, number, per_page)
+    else:
+        items = list(items)
+        total = len(items)
+        number = min(number, max(1, (total - 1) // per_page + 1))
+        rows = items[(number - 1) * per_page : number * per_page]
+    num_pages = max(1, (total - 1) // per_page + 1) if total else 1
     query = {
         key: data.getlist(key)
         for key in data
         if key not in ("page", "csrfmiddlewaretoken") and any(data.getlist(key))
     }
-    if post_fields is not None:
-        query = {}
-    total = paginator.count
+    first_row = (number - 1) * per_page + 1 if total else 0
     return Page(
-        rows=list(page.object_list),
-        number=page.number,
-        num_pages=paginator.num_pages,
+        rows=rows,
+        number=number,
+        num_pages=num_pages,
         total=total,
-        first_row=page.start_index() if total else 0,
-        last_row=page.end_index() if total else 0,
-        query=query,
+        first_row=first_row,
+        last_row=first_row + len(rows) - 1 if total else 0,
+        query={} if post_fields is not None else query,
         post_fields=post_fields,
     )

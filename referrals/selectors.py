@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Concat
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -17,6 +27,7 @@ from referrals.models import (
     ExtensionRequest,
     KeyDate,
     Referral,
+    Team,
     TherapySession,
     TransitionLog,
 )
@@ -27,13 +38,31 @@ def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
 
 
-def therapists() -> QuerySet:
-    """Every therapist with their provider and user, read from ``Referral.therapist``
-    like ``providers`` (the model belongs to the ``therapists`` app, above this one)."""
-    model = Referral._meta.get_field("therapist").related_model
-    return model.objects.select_related("provider", "user").order_by(
-        "provider__name", "user__first_name", "user__last_name", "pk"
+def board_filter_choices() -> dict[str, list[tuple[int, str]]]:
+    """The providers, therapists (with their provider) and teams for the board's filters,
+    in one UNION query. The provider and therapist models belong to the ``therapists``
+    app, above this one, so they are read from ``Referral``'s fields (like ``providers``)."""
+    provider_model = Referral._meta.get_field("provider").related_model
+    therapist_model = Referral._meta.get_field("therapist").related_model
+    text = CharField()
+
+    def shaped(qs, kind, label, extra):
+        return (
+            qs.order_by()
+            .annotate(list_kind=Value(kind, output_field=text), label=label, extra=extra)
+            .values_list("list_kind", "pk", "label", "extra")
+        )
+
+    name = Concat("user__first_name", Value(" "), "user__last_name", output_field=text)
+    union = shaped(provider_model.objects.all(), "provider", F("name"), Value("", text)).union(
+        shaped(therapist_model.objects.all(), "therapist", name, F("provider__name")),
+        shaped(Team.objects.all(), "team", F("name"), Value("", text)),
+        all=True,
     )
+    found: dict[str, list[tuple[int, str]]] = {"provider": [], "therapist": [], "team": []}
+    for kind, pk, label, extra in sorted(union, key=lambda r: (r[0], r[3], r[2], r[1])):
+        found[kind].append((pk, f"{label.strip()} ({extra})" if extra else label))
+    return found
 
 
 def providers() -> QuerySet:

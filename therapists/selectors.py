@@ -26,9 +26,7 @@ def cases_for_therapist(user, *, now: datetime | None = None) -> QuerySet[Referr
         referrals_visible_to(user)
         .filter(therapist__user=user, state__in=Referral.SUPPORT_STATES)
         .select_related("incident", "incident__team")
-        .prefetch_related(
-            "reviews", Prefetch("key_dates", queryset=KeyDate.objects.order_by("date"))
-        )
+        .prefetch_related(Prefetch("key_dates", queryset=KeyDate.objects.order_by("date")))
         .annotate(
             attended_sessions=Count("therapy_sessions", filter=attended, distinct=True),
             group_sessions=Count(

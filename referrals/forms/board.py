@@ -49,16 +49,12 @@ class BoardFilterForm(forms.Form):
         widget=_select(),
     )
 
-    def __init__(self, *args, providers, therapists, teams, **kwargs):
+    def __init__(self, *args, choices: dict[str, list[tuple[int, str]]], **kwargs):
+        """``choices``: (id, label) lists for "provider", "therapist" and "team"."""
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = [("", "All providers")] + [
-            (p.pk, p.name) for p in providers
-        ]
-        self.fields["therapist"].choices = [("", "All therapists")] + [
-            (t.pk, f"{t.user.get_full_name() or t.user.username} ({t.provider.name})")
-            for t in therapists
-        ]
-        self.fields["team"].choices = [("", "All teams")] + [(t.pk, t.name) for t in teams]
+        self.fields["provider"].choices = [("", "All providers"), *choices["provider"]]
+        self.fields["therapist"].choices = [("", "All therapists"), *choices["therapist"]]
+        self.fields["team"].choices = [("", "All teams"), *choices["team"]]
 
     def apply(self, referrals, *, now, with_clock_status):
         """The referrals that match the valid filters (an invalid one is left out)."""

@@ -22,13 +22,12 @@ from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import rules, sla
 from referrals.forms import BoardFilterForm
-from referrals.models import ClockStatusCode, Referral, StoredReading, Team
+from referrals.models import ClockStatusCode, Referral, StoredReading
 from referrals.paging import paginate
 from referrals.selectors import (
+    board_filter_choices,
     board_referrals,
     most_urgent_first,
-    providers,
-    therapists,
     with_clock_status,
 )
 
@@ -78,12 +77,7 @@ def _rows(referrals, now: datetime) -> list[BoardRow]:
 
 
 def _filtered(request: HttpRequest, now: datetime):
-    form = BoardFilterForm(
-        request.GET or None,
-        providers=providers(),
-        therapists=therapists(),
-        teams=Team.objects.all(),
-    )
+    form = BoardFilterForm(request.GET or None, choices=board_filter_choices())
     referrals = form.apply(
         board_referrals(request.user, now=now), now=now, with_clock_status=with_clock_status
     )
