@@ -60,8 +60,12 @@ diagram: setup-dev
 	# `manage.py graph_transitions referrals.Referral` draws them as arrows to "None".
 	$(PY) manage.py draw_lifecycle --output docs/referral-lifecycle
 
+# Throwaway PostgreSQL databases named cirs_bench_* are created and dropped by the bench.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
 bench: setup-dev
-	$(PY) benchmarks/report_pdf.py
+	@scripts/apt-ensure.sh wrk
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/bench.py
 
 clean:
 	rm -rf var staticfiles

@@ -5,7 +5,6 @@ Inside the test's transaction, the session saved at the end of each request adds
 SAVEPOINT and a RELEASE that a deployment does not send: the limit allows for those
 two, and the page's own statements are checked against 8 without them."""
 
-import pytest
 from django.urls import reverse
 
 from referrals.models import Referral
