@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -93,10 +93,8 @@ def board(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_triager)
     now = timezone.now()
     form, referrals = _filtered(request, now)
-    if request.GET.get("export") == "csv":
-        return export_csv(request, referrals, now)
     page = paginate(request, referrals)
-    query = {k: v for k, v in request.GET.items() if k not in ("page", "export") and v}
+    query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
         request,
         "referrals/board.html",
@@ -104,7 +102,7 @@ def board(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": _rows(page.rows, now),
             "page": page,
-            "export_url": "?" + urlencode({**query, "export": "csv"}),
+            "export_url": reverse("referrals:board_csv") + "?" + urlencode(query),
         },
     )
 
@@ -124,9 +122,14 @@ CSV_HEADER = [
 ]
 
 
-def export_csv(request: HttpRequest, referrals, now: datetime) -> HttpResponse:
-    """Every row of the current filter (all pages, not only the one on screen), most
-    urgent first. Each export is audited with the filter it used."""
+@login_required
+@require_safe
+def board_csv(request: HttpRequest) -> HttpResponse:
+    """Every row of the board's current filter (all pages, not only the one on screen),
+    most urgent first. Each export is audited with the filter it used."""
+    perms.require(request.user, perms.is_triager)
+    now = timezone.now()
+    _form, referrals = _filtered(request, now)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
@@ -156,7 +159,7 @@ def export_csv(request: HttpRequest, referrals, now: datetime) -> HttpResponse:
             ]
         )
         count += 1
-    filters = urlencode({k: v for k, v in request.GET.items() if k not in ("page", "export")})
+    filters = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
     record_access(
         request,
         action=AuditEvent.Action.DOWNLOAD,
@@ -171,4 +174,7 @@ def export_csv(request: HttpRequest, referrals, now: datetime) -> HttpResponse:
     return response
 
 
-urlpatterns = [path("board/", board, name="board")]
+urlpatterns = [
+    path("board/", board, name="board"),
+    path("board/export.csv", board_csv, name="board_csv"),
+]

@@ -73,6 +73,7 @@ NOT_PAGES = {
     "reporting:report_pdf",
     "reporting:report_csv",
     "reporting:report_xlsx",
+    "referrals:board_csv",
     "therapists:key_date_ics",
 }
 # The main pages the walk-through must reach between all the roles.
@@ -83,6 +84,7 @@ MAIN_PAGES = {
     "therapists:allocate",
     "referrals:create",
     "reporting:dashboard",
+    "referrals:board",
 }
 # How far from the navigation to follow links, and how many pages of one kind to open
 # (different referrals in different states show different parts of the same page).

@@ -121,6 +121,7 @@ OTHER_ROUTES: dict[str, Use] = {
     "referrals:extension_requests": Use((GET,), "psw"),
     "referrals:audit_log": Use((GET,), "psw"),
     "referrals:board": Use((GET,), "psw"),
+    "referrals:board_csv": Use((GET,), "psw"),
     "therapists:allocation_queue": Use((GET,), "coordinator"),
     "therapists:my_cases": Use((GET,), "therapist"),
     "reporting:dashboard": Use((GET,), "service_lead"),
