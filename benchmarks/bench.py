@@ -312,6 +312,29 @@ def print_pages(small: dict, large: dict, small_n: int, large_n: int) -> None:
         )
 
 
+def profile(world: World, label: str, who: str, url: str, top: int = 14) -> None:
+    """cProfile of 10 requests to one page: where its time goes (docs/performance.md)."""
+    import cProfile
+    import io
+    import pstats
+
+    client = Client()
+    client.force_login(world.user(who))
+    client.get(url)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(10):
+        client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+    start = next(i for i, ln in enumerate(lines) if "ncalls" in ln)
+    print(f"\nprofile, {label}, 10 requests, by own time:")
+    for line in lines[start : start + top + 1]:
+        print("  " + line[:150])
+
+
 def single(world: World, label: str, who: str, url: str) -> None:
     client = Client()
     client.force_login(world.user(who))
@@ -580,6 +603,7 @@ def main() -> None:
         connection.cursor().execute("ANALYZE")
         large = page_table(world, 10000)
         print_pages(small, large, 1000, 10000)
+        profile(world, "triage queue at 10k", "psw", reverse("referrals:triage"))
         detail = Referral.objects.filter(state="active").order_by("pk").first()
         print()
         single(
