@@ -248,23 +248,23 @@ def seed(world: World, count: int, rng: random.Random, *, spread=SPREAD, now=Non
 # --- measuring pages ---------------------------------------------------------------------
 
 
-def measure(client: Client, url: str) -> dict:
+def measure(client: Client, url: str, *, warmups: int = WARMUPS, timed: int = TIMED) -> dict:
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(CONTROL)]
-    for _ in range(WARMUPS):
+    for _ in range(warmups):
         client.get(url)
     times = []
-    for _ in range(TIMED):
+    for _ in range(timed):
         began = time.perf_counter()
         client.get(url)
         times.append(time.perf_counter() - began)
     selects = [s for s in statements if s.startswith("SELECT")]
     sql_times = []
     with connection.cursor() as cursor:
-        for _ in range(TIMED):
+        for _ in range(timed):
             began = time.perf_counter()
             for sql in selects:
                 cursor.execute(sql)
@@ -335,13 +335,13 @@ def profile(world: World, label: str, who: str, url: str, top: int = 14) -> None
         print("  " + line[:150])
 
 
-def single(world: World, label: str, who: str, url: str) -> None:
+def single(world: World, label: str, who: str, url: str, *, timed: int = TIMED) -> None:
     client = Client()
     client.force_login(world.user(who))
-    r = measure(client, url)
+    r = measure(client, url, warmups=min(WARMUPS, timed), timed=timed)
     print(
         f"{label}: {r['queries']} queries, median {ms(r['median'])}, p95 {ms(r['p95'])}, "
-        f"bare SQL {ms(r['sql'])}"
+        f"bare SQL {ms(r['sql'])} ({timed} timed requests)"
     )
 
 
