@@ -3,10 +3,11 @@ and the unread notification count (one query for both facts it reads)."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 
 from referrals.models import Notification, Referral
 from referrals.navigation import navigation_for
+from referrals.selectors import referrals_visible_to
 
 
 def _facts(user) -> tuple[bool, int]:
@@ -18,7 +19,7 @@ def _facts(user) -> tuple[bool, int]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    own = Referral.objects.filter(~Q(state=Referral.State.DRAFT), staff_user=OuterRef("pk"))
+    own = referrals_visible_to(user).filter(staff_user=user).exclude(state=Referral.State.DRAFT)
     row = (
         get_user_model()
         .objects.filter(pk=user.pk)
