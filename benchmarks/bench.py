@@ -53,6 +53,8 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 WARMUPS, TIMED = 3, 30
+# Which parts to run (all by default), e.g. BENCH_PARTS=pages,sweep.
+PARTS = set(os.environ.get("BENCH_PARTS", "pages,detail,dashboard,submit,wrk,sweep,pdf").split(","))
 # Share of referrals in each state: "a documented spread" (docs/performance.md).
 SPREAD = {
     "submitted": 0.06,
@@ -593,7 +595,7 @@ def main() -> None:
         print(
             f"database {name}: 1,000 referrals, deadlines stored in {time.perf_counter() - began:.1f} s"
         )
-        small = page_table(world, 1000)
+        small = page_table(world, 1000) if "pages" in PARTS else None
         seed(world, 9000, rng)
         began = time.perf_counter()
         stored = recompute_all()
