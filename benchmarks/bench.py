@@ -603,29 +603,38 @@ def main() -> None:
             f"10,000 referrals: {stored:,} running clocks stored in {time.perf_counter() - began:.1f} s (recompute_deadlines)"
         )
         connection.cursor().execute("ANALYZE")
-        large = page_table(world, 10000)
-        print_pages(small, large, 1000, 10000)
-        profile(world, "triage queue at 10k", "psw", reverse("referrals:triage"))
+        if "pages" in PARTS:
+            large = page_table(world, 10000)
+            print_pages(small, large, 1000, 10000)
+            profile(world, "triage queue at 10k", "psw", reverse("referrals:triage"))
         detail = Referral.objects.filter(state="active").order_by("pk").first()
         print()
-        single(
-            world,
-            "referral detail (active case, PSW)",
-            "psw",
-            reverse("referrals:detail", args=[detail.pk]),
-        )
-        single(
-            world,
-            "monitoring dashboard (10k, service lead)",
-            "lead",
-            reverse("reporting:dashboard"),
-        )
-        submission(world)
-        wrk_bench(world)
-        sweep_bench(world, rng)
+        if "detail" in PARTS:
+            single(
+                world,
+                "referral detail (active case, PSW)",
+                "psw",
+                reverse("referrals:detail", args=[detail.pk]),
+            )
+        if "dashboard" in PARTS:
+            # Seconds to minutes a request at 10k on a busy machine: 3 timed requests.
+            single(
+                world,
+                "monitoring dashboard (10k, service lead)",
+                "lead",
+                reverse("reporting:dashboard"),
+                timed=3,
+            )
+        if "submit" in PARTS:
+            submission(world)
+        if "wrk" in PARTS:
+            wrk_bench(world)
+        if "sweep" in PARTS:
+            sweep_bench(world, rng)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    pdf_bench()
+    if "pdf" in PARTS:
+        pdf_bench()
     load = os.getloadavg()
     print(
         f"\nload average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; bench took {time.perf_counter() - began_all:.0f} s"
