@@ -9,6 +9,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.generic import View
+from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
     OIDCAuthenticationRequestView,
@@ -142,6 +143,12 @@ class CouncilSignInStart(OIDCAuthenticationRequestView):
     def __init__(self, **kwargs):
         # The library reads the endpoints from settings here; ours come from discovery.
         View.__init__(self, **kwargs)
+
+    @staticmethod
+    def get_settings(attr, *args):
+        if attr == "OIDC_RP_SCOPES":
+            return settings.CIRS_OIDC_SCOPES
+        return import_from_settings(attr, *args)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not sso_enabled():

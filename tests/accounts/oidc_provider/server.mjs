@@ -123,11 +123,11 @@ server.listen(0, '127.0.0.1', () => {
       if (!user) return undefined;
       return { accountId: sub, claims: async () => claimsOf(user) };
     },
+    // Like Entra ID: groups come with every sign-in, without a scope of their own.
     claims: {
-      openid: ['sub'],
+      openid: ['sub', 'groups'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name'],
-      groups: ['groups'],
     },
     // Like Entra ID: the groups and e-mail are in the ID token itself.
     conformIdTokenClaims: false,
@@ -153,6 +153,10 @@ server.listen(0, '127.0.0.1', () => {
       Session: 3600,
     },
   });
+  // Why the provider refused something, on stderr (the tests show it when they fail).
+  for (const event of ['end_session.error', 'grant.error', 'authorization.error', 'server_error']) {
+    provider.on(event, (_ctx, error) => process.stderr.write(`${event}: ${error} ${error?.cause ?? ''}\n`));
+  }
   const handle = provider.callback();
   server.on('request', async (req, res) => {
     try {
