@@ -9,16 +9,18 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 # WeasyPrint needs Pango and HarfBuzz; the browser tests need Debian's chromium.
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-APT_TEST_PACKAGES := chromium graphviz
+APT_TEST_PACKAGES := chromium graphviz nodejs
+# The real OpenID provider the sign-in tests start (oidc-provider, pinned by its lockfile).
+OIDC_PROVIDER_DIR := tests/accounts/oidc_provider
 
-.PHONY: run test setup setup-dev system-packages system-test-packages lint migrate-check diagram bench clean
+.PHONY: run test setup setup-dev system-packages system-test-packages oidc-test-provider lint migrate-check diagram bench clean
 
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) scripts/run-dev.sh
 
-test: setup-dev system-test-packages
+test: setup-dev system-test-packages oidc-test-provider
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
@@ -47,6 +49,12 @@ system-packages:
 
 system-test-packages:
 	@scripts/apt-ensure.sh $(APT_TEST_PACKAGES)
+
+oidc-test-provider: $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json
+
+$(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json: $(OIDC_PROVIDER_DIR)/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error("The sign-in tests need Node 20.19 or later (found " + process.version + ")."); process.exit(1); }'
+	cd $(OIDC_PROVIDER_DIR) && npm ci --no-audit --no-fund
 
 lint: setup-dev
 	$(VENV)/bin/ruff check .

@@ -263,3 +263,23 @@ def test_discovery_is_fetched_once_and_cached(client, council, monkeypatch):
     council.sign_in(client, "priya")
 
     assert fetched == [f"{council.provider.issuer}/.well-known/openid-configuration"]
+
+
+def _form_action(response) -> str:
+    directives = dict(
+        part.strip().split(" ", 1)
+        for part in response["Content-Security-Policy"].split(";")
+        if " " in part.strip()
+    )
+    return directives["form-action"]
+
+
+def test_pages_of_a_council_session_let_sign_out_reach_the_provider(client, council, coordinator):
+    council.sign_in(client, "priya")
+    assert council.provider.issuer in _form_action(client.get(reverse("referrals:notifications")))
+
+    client.logout()
+    client.force_login(coordinator)
+    assert council.provider.issuer not in _form_action(
+        client.get(reverse("referrals:notifications"))
+    )

@@ -162,7 +162,9 @@ server.listen(0, '127.0.0.1', () => {
     try {
       const path = new URL(req.url, issuer).pathname;
       const match = path.match(/^\/interaction\/([^/]+)(?:\/(login))?$/);
-      if (path.startsWith('/__test__/') && req.method === 'POST') {
+      if (path === '/favicon.ico') {
+        res.writeHead(204).end();
+      } else if (path.startsWith('/__test__/') && req.method === 'POST') {
         await testControl(req, res, path);
       } else if (match) {
         await interaction(provider, req, res, match[1], req.method === 'POST' ? match[2] : undefined);
