@@ -23,6 +23,8 @@ run: setup
 test: setup-dev system-test-packages oidc-test-provider
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	# Imports run one way (.importlinter, docs/architecture.md).
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=check-deploy-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 		ALLOWED_HOSTS=cirs.example.org $(PY) manage.py check --deploy --fail-level WARNING
@@ -59,6 +61,7 @@ $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json: $(OIDC_PROVIDER_DIR)/packa
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 diagram: setup-dev
 	# Our drawing (same-state actions listed inside each state); django-fsm's own

@@ -1,4 +1,4 @@
-"""Read-audit: every view or download of a referral leaves a row (SERVICE.md "Data":
+"""Read-audit: every view or download of a referral leaves a row (docs/service.md "Data":
 "log who read or changed each referral")."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The second sign-in step (TOTP) for password logins (SECURITY-CHECKLIST row 6).
+"""The second sign-in step (TOTP) for password logins (docs/security-checklist.md row 6).
 
 Who needs it is configuration, ``CIRS_MFA_REQUIRED_ROLES``: ``["all"]``, ``["none"]`` or
 a list of ``Role`` values. Anyone who needs it and has not entered a code in this session

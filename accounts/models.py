@@ -42,7 +42,7 @@ class User(AbstractUser):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of who read or changed what (SERVICE.md "Data": "log who read
+    """Append-only record of who read or changed what (docs/service.md "Data": "log who read
     or changed each referral"). Updates and deletes are refused here and, on
     PostgreSQL, by a trigger."""
 

@@ -1,4 +1,4 @@
-"""Sign-in events, to the ``cirs.auth`` log and the audit table (SECURITY-CHECKLIST row 20).
+"""Sign-in events, to the ``cirs.auth`` log and the audit table (docs/security-checklist.md row 20).
 
 Never written: passwords, codes, session ids. Only the username someone typed, which
 the JSON log formatter escapes, so a CR/LF in it cannot forge a second line.

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.utils import timezone
 
+from referrals import mailer
 from referrals.models import ExitPathway, OutboundEmail, Referral, Team, TransitionLog
 
 
@@ -30,9 +32,17 @@ class ReferralAdmin(admin.ModelAdmin):
 
 @admin.register(TransitionLog)
 class TransitionLogAdmin(admin.ModelAdmin):
+    """Read-only: the log is history, written only by the services."""
+
     list_display = ["referral", "event", "from_state", "to_state", "by", "at"]
 
+    def has_add_permission(self, request):
+        return False
+
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -46,10 +56,6 @@ class StuckFilter(admin.SimpleListFilter):
         return [("stuck", "Stuck messages"), ("waiting", "Waiting for working hours")]
 
     def queryset(self, request, queryset):
-        from django.utils import timezone
-
-        from referrals import mailer
-
         if self.value() == "stuck":
             return queryset.filter(pk__in=mailer.stuck().values("pk"))
         if self.value() == "waiting":
@@ -88,7 +94,5 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now")
     def retry_now(self, request, queryset):
-        from referrals import mailer
-
         count = mailer.retry_now(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} message(s) will be sent again now.")

@@ -1,4 +1,4 @@
-"""Working-day arithmetic and SLA clocks (SERVICE.md "Clocks (SLA)").
+"""Working-day arithmetic and SLA clocks (docs/service.md, "Clocks").
 
 "Working days exclude Saturdays, Sundays and England and Wales bank holidays
 (the `holidays` package). "48 hours" means 48 hours on a clock that stops at
@@ -21,11 +21,10 @@ How the clock runs, decided here once so every caller agrees:
   working day is Monday 00:00, matching "same local time N working days later".
 * A deadline is past only when an instant is strictly later than it.
 
-Configuration, read on every call so tests and deployments can change it::
-
-    CIRS_CLOCKS = {"triage": {"target": {"working_days": 1}, "limit": {"working_days": 2}}, ...}
-    CIRS_CLOCK_NEAR_FRACTION = 0.25
-    CIRS_KEY_DATE_REMINDER_DAYS = 7
+Configuration, read on every call so tests and deployments can change it: the table of
+clocks is ``CIRS_CLOCKS`` in config/settings/base.py and nowhere else (the README's copy
+is checked against it by tests/foundation/test_readme_clocks.py), with
+``CIRS_CLOCK_NEAR_FRACTION`` and ``CIRS_KEY_DATE_REMINDER_DAYS`` beside it.
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 __all__ = [
-    "DEFAULT_CLOCKS",
     "ClockStatus",
     "Deadline",
     "add_working_days",
@@ -62,18 +60,6 @@ __all__ = [
     "working_time_between",
 ]
 
-# Used only when settings.CIRS_CLOCKS is missing; the settings file is the source of truth.
-DEFAULT_CLOCKS: dict[str, dict[str, dict[str, float] | None]] = {
-    "triage": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
-    "allocation": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
-    "first_meeting": {"target": {"working_hours": 48}, "limit": {"working_days": 5}},
-    "manager_contact": {"target": None, "limit": {"working_days": 5}},
-    "review": {"target": None, "limit": {"working_days": 5}},
-    "closure_summary": {"target": None, "limit": {"working_days": 10}},
-}
-DEFAULT_NEAR_FRACTION = 0.25
-DEFAULT_KEY_DATE_REMINDER_DAYS = 7
-
 _DAY = timedelta(days=1)
 _SPAN_UNITS = ("working_days", "working_hours")
 
@@ -89,7 +75,7 @@ def _bank_holidays(year: int) -> frozenset[date]:
 def is_working_day(d: date) -> bool:
     """Whether ``d`` is a working day.
 
-    SERVICE.md: "Working days exclude Saturdays, Sundays and England and Wales
+    docs/service.md: "Working days exclude Saturdays, Sundays and England and Wales
     bank holidays (the `holidays` package)." An aware datetime is judged by its
     local (``settings.TIME_ZONE``) date.
     """
@@ -164,7 +150,7 @@ def _add_working_time(start: datetime, amount: timedelta) -> datetime:
 def add_working_days(start: datetime, days: int) -> datetime:
     """The same local time ``days`` working days after ``start``.
 
-    SERVICE.md: "Working days exclude Saturdays, Sundays and England and Wales
+    docs/service.md: "Working days exclude Saturdays, Sundays and England and Wales
     bank holidays." Friday 15:00 + 1 working day is Monday 15:00. A start on a
     non-working day counts from 00:00 of the next working day, so Saturday 11:00
     + 1 working day is Tuesday 00:00.
@@ -177,7 +163,7 @@ def add_working_days(start: datetime, days: int) -> datetime:
 def add_working_hours(start: datetime, hours: float) -> datetime:
     """``start`` plus ``hours`` hours on a clock that only runs on working days.
 
-    SERVICE.md: ""48 hours" means 48 hours on a clock that stops at weekends and
+    docs/service.md: ""48 hours" means 48 hours on a clock that stops at weekends and
     bank holidays." Friday 15:00 + 48 hours is Tuesday 15:00; Thursday 2 April
     2026 10:00 + 48 hours is Wednesday 8 April 10:00 (Good Friday and Easter
     Monday do not count).
@@ -187,7 +173,7 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
 
 def working_time_between(start: datetime, end: datetime) -> timedelta:
     """How long a clock started at ``start`` has run by ``end``, counting only
-    time on working days (SERVICE.md: a clock "that stops at weekends and bank
+    time on working days (docs/service.md: a clock "that stops at weekends and bank
     holidays"). Zero if ``end`` is not after ``start``."""
     wall_start = _to_local_naive("start", start)
     wall_end = _to_local_naive("end", end)
@@ -223,7 +209,7 @@ def working_days_age(start: datetime, now: datetime | None = None) -> int:
 
 def clock_config(clock: str) -> Mapping[str, Mapping[str, float] | None]:
     """``settings.CIRS_CLOCKS[clock]``: its target and limit."""
-    clocks = getattr(settings, "CIRS_CLOCKS", DEFAULT_CLOCKS)
+    clocks = settings.CIRS_CLOCKS
     try:
         return clocks[clock]
     except KeyError:
@@ -234,12 +220,12 @@ def clock_config(clock: str) -> Mapping[str, Mapping[str, float] | None]:
 def near_fraction() -> float:
     """``settings.CIRS_CLOCK_NEAR_FRACTION``: a clock is "near" when less than this share
     of the working time to its first deadline is left."""
-    return getattr(settings, "CIRS_CLOCK_NEAR_FRACTION", DEFAULT_NEAR_FRACTION)
+    return settings.CIRS_CLOCK_NEAR_FRACTION
 
 
 def key_date_reminder_days() -> int:
     """``settings.CIRS_KEY_DATE_REMINDER_DAYS``: calendar days before a key date."""
-    return getattr(settings, "CIRS_KEY_DATE_REMINDER_DAYS", DEFAULT_KEY_DATE_REMINDER_DAYS)
+    return settings.CIRS_KEY_DATE_REMINDER_DAYS
 
 
 def _apply_span(
@@ -275,7 +261,7 @@ class Deadline:
 
 def deadline(clock: str, started_at: datetime) -> Deadline:
     """The target and limit of ``clock`` started at ``started_at``, as configured in
-    ``settings.CIRS_CLOCKS`` (SERVICE.md: "Every clock, its target and its limit is
+    ``settings.CIRS_CLOCKS`` (docs/service.md: "Every clock, its target and its limit is
     configuration, not code")."""
     config = clock_config(clock)
     _require_aware("started_at", started_at)
@@ -315,7 +301,7 @@ def clock_status(
     A running clock is BREACHED past its limit, TARGET_MISSED past its target,
     NEAR when less than ``CIRS_CLOCK_NEAR_FRACTION`` of the working time to its
     first deadline (target, else limit) remains, and ON_TRACK otherwise.
-    SERVICE.md's chases fire on these: "near its target or past its limit".
+    docs/service.md's chases fire on these: "near its target or past its limit".
     """
     due = deadline(clock, started_at)
     if stopped_at is not None:
@@ -351,7 +337,7 @@ def met_target(clock: str, *, started_at: datetime, stopped_at: datetime) -> boo
 def key_date_reminder_on(key_date: date) -> date:
     """The day to remind the therapist of ``key_date``.
 
-    SERVICE.md: "key date approaching | 7 days before" — calendar days, set by
+    docs/service.md: "key date approaching | 7 days before" — calendar days, set by
     ``settings.CIRS_KEY_DATE_REMINDER_DAYS``.
     """
     if isinstance(key_date, datetime):

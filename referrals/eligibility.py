@@ -1,4 +1,4 @@
-"""Eligibility of an incident for the service (SERVICE.md step 3).
+"""Eligibility of an incident and of a referral for the service (docs/service.md, step 3).
 
 "The incident happened no more than 3 months before the referral, not in the future,
 and not before the service's go-live date." A failure is never a silent refusal: each
@@ -60,3 +60,37 @@ def incident_date_errors(occurred_on: date | None, *, today: date | None = None)
             )
         }
     return {}
+
+
+def referral_eligibility_errors(referral, *, today: date | None = None) -> dict[str, str]:
+    """Field errors that stop ``referral`` being sent, empty when it may be: the incident
+    date rule above and, for one person, their agreement, the conversation with them and
+    a way for the therapist to reach them. Used by the state machine's ``submit`` and
+    ``resubmit`` conditions and by the services that explain a refusal."""
+    if today is None and referral.first_submitted_at:
+        # The referral was made when first submitted; a later answer to a question from
+        # triage does not make it late.
+        today = timezone.localdate(referral.first_submitted_at)
+    errors: dict[str, str] = {}
+    errors.update(incident_date_errors(referral.incident.occurred_on, today=today))
+    if referral.is_group:
+        return errors
+    if not referral.practitioner_agrees:
+        errors["practitioner_agrees"] = (
+            "Please confirm the staff member agrees to be referred. The service "
+            "is only offered with their agreement."
+        )
+    if not referral.discussion_date:
+        errors["discussion_date"] = (
+            "Please give the date you talked this through with the staff member."
+        )
+    for field in ("staff_name", "event_details"):
+        if not getattr(referral, field):
+            label = referral._meta.get_field(field).verbose_name
+            errors[field] = f"Please fill in “{label}”."
+    if not (referral.staff_phone or referral.staff_email):
+        errors["staff_email"] = (
+            "Please give a telephone number or an e-mail address so the "
+            "therapist can reach the staff member."
+        )
+    return errors

@@ -1,12 +1,12 @@
-"""Sending what is in the outbox, once, with retries; and the notices that must be
-queued exactly once (chases, digests, the closure summary).
+"""Sending what is in the outbox, once, with retries. What goes into the outbox, and
+to whom, is ``referrals/notifications.py``; this module only delivers it.
 
 A row is claimed by locking it (``SELECT ... FOR UPDATE SKIP LOCKED``) in a
 transaction that lasts until the result is written, so two live workers never send the
 same e-mail at once. The claim lives only as long as the sender: a worker killed
 mid-send drops its database connection, the claim goes with it, and the redelivered
 task (``acks_late`` + ``task_reject_on_worker_lost``) sends the e-mail at once instead
-of after a lease (SECURITY-CHECKLIST #25). A sender that hangs loses its claim after
+of after a lease (docs/security-checklist.md, row 25). A sender that hangs loses its claim after
 ``CLAIM_LEASE``. A failure puts it back with a later ``not_before`` (exponential
 backoff capped at ``settings.CELERY_RETRY_BACKOFF_MAX``) until ``MAX_ATTEMPTS``, then
 marks it FAILED and logs an error for the admin's "Stuck messages" list. The Celery
@@ -19,16 +19,17 @@ Logs carry the outbox id and the kind of error, never an address or any content.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
-from referrals.models import Notification, OutboundEmail, Referral
+from referrals.models import OutboundEmail
 
 log = logging.getLogger("cirs.mailer")
 
@@ -36,7 +37,7 @@ MAX_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 30
 # The longest a sender may hold its claim without a word to the database (PostgreSQL
 # then ends its session). Longer than any SMTP timeout, far shorter than the broker's
-# visibility timeout (SECURITY-CHECKLIST #26).
+# visibility timeout (docs/security-checklist.md, row 26).
 CLAIM_LEASE = timedelta(minutes=15)
 # A pending e-mail this far past its due time, or any retried one, is "stuck".
 STUCK_AFTER = timedelta(minutes=30)
@@ -153,9 +154,6 @@ def stuck(*, now=None):
 def retry_now(email_ids, *, now=None) -> int:
     """Make unsent e-mails due now (a failed one gets a fresh set of attempts) and hand
     them to a worker after commit. Returns how many were reset."""
-    from referrals.notifications import enqueue_on_commit
-    from referrals.tasks import send_outbound_email
-
     now = now or timezone.now()
     ids = list(
         OutboundEmail.objects.filter(pk__in=list(email_ids))
@@ -171,122 +169,39 @@ def retry_now(email_ids, *, now=None) -> int:
     return len(ids)
 
 
-# --- notices queued exactly once -------------------------------------------------------
+# --- handing e-mails to the worker ---------------------------------------------------
 
 
-def tell_once(
-    user,
-    *,
-    template: str,
-    context: dict,
-    dedupe_key: str,
-    referral: Referral | None = None,
-    url: str = "",
-    not_before=None,
-    to: str | None = None,
-) -> bool:
-    """Queue one e-mail (``templates/emails/<template>_*``) and, for a user, its twin
-    in-app notice. A second call with the same ``dedupe_key`` does nothing and returns
-    False. ``to`` sends to an address with no account (no in-app notice then)."""
-    from referrals.notifications import queue_email, render_email
+def enqueue_on_commit(task, *args) -> None:
+    """Hand a task to the broker once the current transaction commits (a rolled-back
+    change queues nothing). If the broker is down the outbox row stays pending and the
+    next ``flush_outbox`` sweep sends it: nothing is lost, nothing is raised at the
+    person who just pressed a button."""
+    transaction.on_commit(lambda: _enqueue(task, *args))
 
-    ctx = {
-        **context,
-        "user": user,
-        "referral": referral,
-        "url": f"{settings.SITE_URL}{url}" if url else settings.SITE_URL,
-        "service_name": settings.CIRS_SERVICE_NAME,
-    }
-    subject, text, html = render_email(template, ctx)
-    address = to or getattr(user, "email", "")
-    queued = queue_email(
-        to=address,
-        user=user,
-        subject=subject,
-        text=text,
-        html=html,
-        dedupe_key=dedupe_key,
-        not_before=not_before,
-    )
-    if address and queued is None:
-        return False
-    if user is not None:
-        Notification.objects.create(
-            user=user, referral=referral, subject=subject, body=text.strip()[:2000], url=url
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except Exception:  # noqa: BLE001 - any broker failure is recovered by flush_outbox
+        logging.getLogger("cirs.notifications").warning(
+            "broker unavailable; e-mail left in the outbox", extra={"task": task.name}
         )
-    return True
 
 
-@transaction.atomic
-def send_closure_summary(referral_id: int) -> int:
-    """SERVICE.md step 11: freeze the anonymised summary and send it to the line manager
-    with the notice that support has ended, and the same copy to the staff member.
-
-    Idempotent: the text is frozen once, and each recipient's outbox ``dedupe_key``
-    makes a second run queue nothing. Returns how many people were told."""
-    from referrals.summaries import summary_text
-
-    referral = (
-        # Lock only the referral row: PostgreSQL cannot lock the nullable side of a join.
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("line_manager", "staff_user", "created_by")
-        .get(pk=referral_id)
-    )
-    summary = getattr(referral, "closure_summary", None)
-    if referral.state != Referral.State.CLOSED or summary is None:
-        log.warning(
-            "closure summary not sent: referral is not closed", extra={"referral": referral.pk}
-        )
-        return 0
-    if referral.personal_data_erased_at is not None:
-        return 0
-    if not summary.text:
-        summary.text = summary_text(referral)
-        summary.sent_at = timezone.now()
-        summary.save(update_fields=["text", "sent_at"])
-    context = {"summary_text": summary.text}
-    url = reverse("referrals:detail", args=[referral.pk])
-    told = 0
-    managers = {u.pk: u for u in [referral.line_manager, referral.created_by] if u and u.is_active}
-    for user in managers.values():
-        told += tell_once(
-            user,
-            template="support_ended_manager",
-            referral=referral,
-            context=context,
-            url=url,
-            dedupe_key=f"summary:{referral.pk}:manager:{user.pk}",
-        )
-    # The manager's own e-mail from Appendix 1, when they have no account.
-    if not managers and referral.line_manager_email:
-        told += tell_once(
-            None,
-            to=referral.line_manager_email,
-            template="support_ended_manager",
-            referral=referral,
-            context=context,
-            dedupe_key=f"summary:{referral.pk}:manager:address",
-        )
-    staff = referral.staff_user
-    if staff is not None and staff.is_active and staff.pk not in managers:
-        told += tell_once(
-            staff,
-            template="support_ended_staff",
-            referral=referral,
-            context=context,
-            url=reverse("referrals:own"),
-            dedupe_key=f"summary:{referral.pk}:staff:{staff.pk}",
-        )
-    elif staff is None and referral.staff_email:
-        told += tell_once(
-            None,
-            to=referral.staff_email,
-            template="support_ended_staff",
-            referral=referral,
-            context=context,
-            dedupe_key=f"summary:{referral.pk}:staff:address",
-        )
-    from reporting.evaluation import invite_to_evaluation  # the questionnaire (issue 7)
-
-    invite_to_evaluation(referral)
-    return told
+# Registered under its historical name, so messages already in the broker still run.
+@shared_task(
+    bind=True,
+    name="referrals.tasks.send_outbound_email",
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    max_retries=MAX_ATTEMPTS - 1,
+    # The same schedule as backoff(), so each retry arrives when the row is due.
+    retry_backoff=BACKOFF_BASE_SECONDS,
+    retry_backoff_max=settings.CELERY_RETRY_BACKOFF_MAX,
+    retry_jitter=False,
+)
+def send_outbound_email(self, email_id: int) -> bool:
+    """Send one outbox e-mail; SMTP failures are retried with backoff, then the row is
+    left FAILED for the admin's list of stuck messages."""
+    return send_one(email_id, reraise=True)

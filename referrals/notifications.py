@@ -1,12 +1,15 @@
-"""Who is told what, in the app and by e-mail.
+"""Who is told what, in the app and by e-mail: the one way anything tells anyone.
 
-Each notice is written inside the caller's transaction: an in-app ``Notification``
-and an ``OutboundEmail`` row (the outbox). The e-mail is handed to Celery only after
-the transaction commits, so a rolled-back change tells no one, and a broker or SMTP
-failure leaves the row waiting to be retried by ``flush_outbox``.
+``notify`` is the single entry point. For each person it writes, inside the caller's
+transaction, an ``OutboundEmail`` row (the outbox) and its twin in-app
+``Notification``; the e-mail is handed to a worker only after the transaction commits
+(``referrals/mailer.py`` sends it), so a rolled-back change tells no one, and a broker
+or SMTP failure leaves the row waiting to be retried by ``flush_outbox``. Every notice
+carries a key: a second ``notify`` with the same key for the same person does nothing,
+which is what makes chases, digests and the closure summary go out once.
 
 E-mails are plain and kind, and carry no event details and no session content: only
-what the reader needs to know and a link to the app (SERVICE.md "Data").
+what the reader needs to know and a link to the app (docs/service.md, "Data").
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from django.utils import timezone
 
 from accounts.roles import TRIAGE_ROLES, group_name
 from accounts.signin_methods import how_to_sign_in
+from referrals.mailer import enqueue_on_commit, send_outbound_email
 from referrals.models import Notification, OutboundEmail, Referral
 
 
@@ -30,10 +34,6 @@ def triagers():
     return User.objects.filter(
         is_active=True, groups__name__in=[group_name(r) for r in TRIAGE_ROLES]
     ).distinct()
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
@@ -66,64 +66,89 @@ def queue_email(
             )
     except IntegrityError:
         return None
-    from referrals.tasks import send_outbound_email
-
     if email.not_before <= timezone.now():
         enqueue_on_commit(send_outbound_email, email.pk)
     return email
 
 
-def enqueue_on_commit(task, *args) -> None:
-    """Hand a task to the broker once the current transaction commits (a rolled-back
-    change queues nothing). If the broker is down the outbox row stays pending and the
-    next ``flush_outbox`` sweep sends it: nothing is lost, nothing is raised at the
-    person who just pressed a button."""
-    transaction.on_commit(lambda: _enqueue(task, *args))
-
-
-def _enqueue(task, *args) -> None:
-    import logging
-
-    try:
-        task.delay(*args)
-    except Exception:  # noqa: BLE001 - any broker failure is recovered by flush_outbox
-        logging.getLogger("cirs.notifications").warning(
-            "broker unavailable; e-mail left in the outbox", extra={"task": task.name}
-        )
-
-
 def notify(
-    users: Iterable,
+    recipients: Iterable,
     *,
     template: str,
-    referral: Referral | None,
-    event: str,
+    key: str,
+    referral: Referral | None = None,
     context: dict | None = None,
     url: str = "",
-) -> None:
-    """Tell each user in the app and by e-mail, once per (event, referral version)."""
-    context = dict(context or {})
-    for user in {u.pk: u for u in users if u is not None and u.is_active}.values():
-        ctx = {
-            **context,
-            "user": user,
-            "referral": referral,
-            "url": _absolute(url) if url else settings.SITE_URL,
-            "service_name": settings.CIRS_SERVICE_NAME,
-        }
-        subject, text, html = render_email(template, ctx)
+    not_before=None,
+) -> int:
+    """Tell each recipient once: an e-mail (``templates/emails/<template>_*``) and, for
+    someone with an account, its twin in-app notice.
+
+    ``recipients`` are users (inactive ones are skipped) or, for someone with no
+    account, an e-mail address (no in-app notice then). ``key`` names this notice; a
+    recipient already told under it is not told again. ``not_before`` holds the e-mail
+    in the outbox (chases wait for working hours). Returns how many were told now."""
+    told = 0
+    seen: set = set()
+    for recipient in recipients:
+        if recipient is None:
+            continue
+        is_address = isinstance(recipient, str)
+        if not is_address and not recipient.is_active:
+            continue
+        ident = recipient if is_address else recipient.pk
+        if ident in seen:
+            continue
+        seen.add(ident)
+        user = None if is_address else recipient
+        told += _tell(
+            user,
+            address=recipient if is_address else user.email,
+            template=template,
+            dedupe_key=f"{key}:{'address' if is_address else user.pk}",
+            referral=referral,
+            context=context or {},
+            url=url,
+            not_before=not_before,
+        )
+    return told
+
+
+def _tell(user, *, address, template, dedupe_key, referral, context, url, not_before) -> int:
+    ctx = {
+        **context,
+        "user": user,
+        "referral": referral,
+        "url": f"{settings.SITE_URL}{url}" if url else settings.SITE_URL,
+        "service_name": settings.CIRS_SERVICE_NAME,
+    }
+    subject, text, html = render_email(template, ctx)
+    queued = queue_email(
+        to=address,
+        user=user,
+        subject=subject,
+        text=text,
+        html=html,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+    )
+    if address and queued is None:
+        return 0
+    if user is not None:
         Notification.objects.create(
             user=user, referral=referral, subject=subject, body=text.strip()[:2000], url=url
         )
-        version = referral.version if referral is not None else 0
-        queue_email(
-            to=user.email,
-            user=user,
-            subject=subject,
-            text=text,
-            html=html,
-            dedupe_key=f"{event}:{getattr(referral, 'pk', '-')}:{version}:{user.pk}",
-        )
+    return 1
+
+
+def event_key(event: str, referral: Referral | None) -> str:
+    """The key of a notice caused by a change: once per event and referral version."""
+    if referral is None:
+        return f"{event}:-:0"
+    return f"{event}:{referral.pk}:{referral.version}"
+
+
+# --- who is told of each change ------------------------------------------------------
 
 
 def _detail_url(referral: Referral) -> str:
@@ -131,12 +156,12 @@ def _detail_url(referral: Referral) -> str:
 
 
 def referral_submitted(referral: Referral) -> None:
-    """SERVICE.md step 4: "PSW and SMPE (both notified on submission)"."""
+    """docs/service.md step 4: "PSW and SMPE (both notified on submission)"."""
     notify(
         triagers(),
         template="referral_submitted",
         referral=referral,
-        event="submitted",
+        key=event_key("submitted", referral),
         url=_detail_url(referral),
     )
 
@@ -146,7 +171,7 @@ def referral_resubmitted(referral: Referral) -> None:
         triagers(),
         template="referral_resubmitted",
         referral=referral,
-        event="resubmitted",
+        key=event_key("resubmitted", referral),
         url=_detail_url(referral),
     )
 
@@ -160,7 +185,7 @@ def more_information_requested(referral: Referral) -> None:
         _referrers(referral),
         template="more_information_requested",
         referral=referral,
-        event="more_info",
+        key=event_key("more_info", referral),
         url=_detail_url(referral),
     )
 
@@ -170,14 +195,14 @@ def referral_accepted(referral: Referral) -> None:
         referral.provider.coordinators.all(),
         template="referral_sent_to_provider",
         referral=referral,
-        event="sent_to_provider",
+        key=event_key("sent_to_provider", referral),
         url=_detail_url(referral),
     )
     notify(
         _referrers(referral),
         template="referral_accepted",
         referral=referral,
-        event="accepted",
+        key=event_key("accepted", referral),
         url=_detail_url(referral),
     )
 
@@ -187,7 +212,7 @@ def referral_declined(referral: Referral) -> None:
         _referrers(referral),
         template="referral_declined",
         referral=referral,
-        event="declined",
+        key=event_key("declined", referral),
         url=_detail_url(referral),
     )
 
@@ -197,7 +222,7 @@ def therapist_allocated(referral: Referral) -> None:
         [referral.therapist.user],
         template="case_allocated",
         referral=referral,
-        event="allocated",
+        key=event_key("allocated", referral),
         url=_detail_url(referral),
     )
 
@@ -207,7 +232,7 @@ def extension_requested(referral: Referral, request) -> None:
         triagers(),
         template="extension_requested",
         referral=referral,
-        event=f"{request.kind}_requested",
+        key=event_key(f"{request.kind}_requested", referral),
         context={"request": request},
         url=_detail_url(referral),
     )
@@ -218,20 +243,10 @@ def extension_decided(referral: Referral, request) -> None:
         [referral.therapist.user],
         template="extension_decided",
         referral=referral,
-        event=f"{request.kind}_decided",
+        key=event_key(f"{request.kind}_decided", referral),
         context={"request": request},
         url=_detail_url(referral),
     )
-
-
-def referral_closed(referral: Referral) -> None:
-    """SERVICE.md step 11: the summary goes to the line manager with the notice that
-    support has ended; the staff member receives a copy of the same summary. The
-    summary is produced after commit by a task, from the therapist's general comments
-    and the exit pathways in general terms only."""
-    from referrals.tasks import send_closure_summary
-
-    enqueue_on_commit(send_closure_summary, referral.pk)
 
 
 def referral_withdrawn(referral: Referral, *, by) -> None:
@@ -242,6 +257,6 @@ def referral_withdrawn(referral: Referral, *, by) -> None:
         [p for p in people if p is not None and p.pk != by.pk],
         template="referral_withdrawn",
         referral=referral,
-        event="withdrawn",
+        key=event_key("withdrawn", referral),
         url=_detail_url(referral),
     )

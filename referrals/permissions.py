@@ -1,4 +1,4 @@
-"""Who may do what: the one home for it (STYLE.md). The same predicates feed the
+"""Who may do what: the one home for it (docs/architecture.md). The same predicates feed the
 ``@transition(permission=...)`` on the model, the services (``require``) and the
 templates (``referral_actions``); templates never test roles themselves.
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django_fsm import has_transition_perm
 
 from accounts.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
 
@@ -109,7 +110,7 @@ def is_staff_member(referral: Referral, user: User) -> bool:
 
 
 def can_withdraw(referral: Referral, user: User) -> bool:
-    """SERVICE.md step 12: "the staff member may decline or stop support at any point".
+    """docs/service.md step 12: "the staff member may decline or stop support at any point".
     Their manager, their therapist or triage may record it for them."""
     return (
         is_staff_member(referral, user)
@@ -120,7 +121,7 @@ def can_withdraw(referral: Referral, user: User) -> bool:
 
 
 def can_see_session_notes(referral: Referral, user: User) -> bool:
-    """Session notes are the allocated therapist's alone (SERVICE.md "Data")."""
+    """Session notes are the allocated therapist's alone (docs/service.md "Data")."""
     return is_allocated_therapist(referral, user)
 
 
@@ -152,6 +153,4 @@ def may(referral: Referral, transition: str, user) -> bool:
     """Whether ``user`` may run ``transition`` on ``referral`` now: its source state,
     its conditions and its role, asked of the state machine itself, so a page never
     keeps its own copy of which states allow what."""
-    from django_fsm import has_transition_perm
-
     return has_transition_perm(getattr(referral, transition), user)

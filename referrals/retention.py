@@ -1,4 +1,4 @@
-"""Erasing personal data after the retention period (SERVICE.md "Data": "erase personal
+"""Erasing personal data after the retention period (docs/service.md, "Data": "erase personal
 fields after a configurable retention period after closure while keeping the anonymous
 figures").
 
@@ -39,7 +39,7 @@ from referrals.models import (
     TherapySession,
     TransitionLog,
 )
-from reporting.models import EvaluationResponse
+from referrals.signals import personal_data_erased
 
 S = Referral.State
 
@@ -88,8 +88,8 @@ def erase_expired_personal_data(*, now=None) -> int:
     Review.objects.filter(referral_id__in=ids).update(reason="")
     ExtensionRequest.objects.filter(referral_id__in=ids).update(reason="", decision_note="")
     Allocation.objects.filter(referral_id__in=ids).update(reason="")
-    # The ratings stay for the figures; the free comment could identify someone.
-    EvaluationResponse.objects.filter(referral_id__in=ids).update(comment="", respondent=None)
+    # Other apps blank what they hold (the questionnaire's free comment, reporting).
+    personal_data_erased.send(sender=Referral, referral_ids=ids, now=now)
     KeyDate.objects.filter(referral_id__in=ids).update(label="")
     ClosureSummary.objects.filter(referral_id__in=ids).update(comments="", text="")
     TransitionLog.objects.filter(referral_id__in=ids).update(note="")
@@ -103,14 +103,14 @@ def erase_expired_personal_data(*, now=None) -> int:
     CriticalIncident.objects.filter(referrals__pk__in=ids).exclude(
         referrals__personal_data_erased_at__isnull=True
     ).update(description="")
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
+    # One by one, through the model: each row is also streamed to the audit log
+    # (``AuditEvent.save``), which bulk_create would skip.
+    for pk in ids:
+        AuditEvent.objects.create(
             at=now,
             action=AuditEvent.Action.ERASE,
             object_type="referral",
             object_id=str(pk),
             detail="personal data erased after the retention period",
         )
-        for pk in ids
-    )
     return len(ids)

@@ -14,6 +14,13 @@ def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
 
 
+def providers() -> QuerySet:
+    """The providers a referral may be sent to. ``referrals`` knows a provider only as
+    the target of ``Referral.provider``: the ``therapists`` app, which owns the model,
+    sits above ``referrals`` (docs/architecture.md), so the model is read from the field."""
+    return Referral._meta.get_field("provider").related_model.objects.all()
+
+
 def extension_requests_visible_to(user) -> QuerySet[ExtensionRequest]:
     """Extension requests on referrals ``user`` may see (``referrals_visible_to``): the
     PSW and SMPE "approve extensions and exceptional sessions"."""

@@ -1,6 +1,6 @@
 """Which clock runs on a referral, from what event, and what stops it.
 
-SERVICE.md "Clocks": each clock, with the event that starts it and the event that
+docs/service.md, "Clocks": each clock, with the event that starts it and the event that
 stops it. The chase sweep (``referrals/chasing.py``) applies the same definitions as
 set-based queries; the badges on every queue read them from here.
 
@@ -27,10 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from referrals import clocks
-from referrals.models import Referral
+from referrals.models import Referral, Review
+
+S = Referral.State
 
 LABELS = {
     "triage": "Triage decision",
@@ -39,6 +42,45 @@ LABELS = {
     "manager_contact": "Manager contacted",
     "review": "Review recorded",
     "closure_summary": "Closure summary sent",
+}
+
+
+@dataclass(frozen=True)
+class ClockDefinition:
+    """Where a clock starts, and when it is running, as a filter on referrals."""
+
+    started_field: str
+    running: Q
+
+
+_SUPPORT = Q(state__in=Referral.SUPPORT_STATES)
+
+# Whether each clock runs, as a database filter for the chase sweep
+# (``referrals/chasing.py``). ``clock_spans`` below says the same of one referral,
+# for the badges; tests/referrals/test_sla.py checks the two agree.
+CLOCKS: dict[str, ClockDefinition] = {
+    "triage": ClockDefinition("submitted_at", Q(state=S.SUBMITTED)),
+    "allocation": ClockDefinition("decided_at", Q(state=S.ACCEPTED)),
+    "first_meeting": ClockDefinition(
+        "submitted_at",
+        (Q(state=S.ACCEPTED) | _SUPPORT)
+        & Q(kind=Referral.Kind.INDIVIDUAL, first_meeting_at__isnull=True),
+    ),
+    "manager_contact": ClockDefinition(
+        "submitted_at", (Q(state=S.ACCEPTED) | _SUPPORT) & Q(manager_contacted_at__isnull=True)
+    ),
+    "review": ClockDefinition(
+        "third_session_at",
+        Q(state__in=[S.ACTIVE, S.EXTENSION_REQUESTED], third_session_at__isnull=False)
+        & ~Exists(Review.objects.filter(referral=OuterRef("pk"))),
+    ),
+    "closure_summary": ClockDefinition(
+        "last_session_at",
+        # "No key date still to come" needs today's date and is checked by
+        # clock_spans; this filter is its superset.
+        Q(state__in=[S.ACTIVE, S.EXTENSION_REQUESTED], last_session_at__isnull=False)
+        & Exists(Review.objects.filter(referral=OuterRef("pk"), outcome=Review.Outcome.CLOSE)),
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""The anonymised closure summary (SERVICE.md step 11).
+"""The anonymised closure summary (docs/service.md step 11).
 
 "A brief summary goes to the line manager: general comments only, no personal
 information or session content; a recommendation of wellbeing service or GP is

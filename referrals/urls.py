@@ -1,13 +1,14 @@
 """Referral URLs. Each view module owns its own ``urlpatterns``; this file only joins
 them, so work on one part of the service never collides with another."""
 
-from referrals.views import audit, common, intake, support, triage
+from referrals.views import audit, common, detail, intake, support, triage
 
 app_name = "referrals"
 
 urlpatterns = [
     *common.urlpatterns,
     *intake.urlpatterns,
+    *detail.urlpatterns,
     *triage.urlpatterns,
     *support.urlpatterns,
     *audit.urlpatterns,

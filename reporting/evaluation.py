@@ -1,4 +1,4 @@
-"""The evaluation questionnaire (SERVICE.md "Who uses it": the staff member "answers
+"""The evaluation questionnaire (docs/service.md, "Roles": the staff member "answers
 the evaluation questionnaire"; "Monitoring": "evaluation questionnaire results").
 
 After support ends the staff member is invited, once, to answer a few questions. Only
@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from referrals import permissions as perms
 from referrals.models import Notification, Referral
-from referrals.notifications import notify
+from referrals.notifications import event_key, notify
 from referrals.services import RuleRefused
 from reporting.models import EvaluationResponse
 
@@ -39,15 +39,29 @@ def invite_to_evaluation(referral: Referral) -> None:
     url = evaluation_url(referral)
     if EvaluationResponse.objects.filter(referral_id=referral.pk).exists():
         return
-    # Once: the closure task may run again, and notify() adds an in-app notice each time.
+    # Once: the closure task may run again, and a staff member with no e-mail address
+    # has only the in-app notice to show they were invited.
     if Notification.objects.filter(user=referral.staff_user, referral=referral, url=url).exists():
         return
     notify(
         [referral.staff_user],
         template=INVITATION_TEMPLATE,
         referral=referral,
-        event="evaluation_invitation",
+        key=event_key("evaluation_invitation", referral),
         url=url,
+    )
+
+
+def on_support_ended(sender, *, referral: Referral, **kwargs) -> None:
+    """``referrals.signals.support_ended``: the closure summary has gone out."""
+    invite_to_evaluation(referral)
+
+
+def on_personal_data_erased(sender, *, referral_ids, **kwargs) -> None:
+    """``referrals.signals.personal_data_erased``: the ratings stay for the figures; the
+    free comment could identify someone, and the link to their account goes."""
+    EvaluationResponse.objects.filter(referral_id__in=referral_ids).update(
+        comment="", respondent=None
     )
 
 

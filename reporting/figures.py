@@ -1,4 +1,4 @@
-"""The quarterly monitoring figures (SERVICE.md "Monitoring (quarterly, for service
+"""The quarterly monitoring figures (docs/service.md "Monitoring (quarterly, for service
 leads)"), computed in a fixed number of queries whatever the number of referrals.
 
 Aggregate reads only: these queries go to ``Referral.objects`` directly because a
@@ -169,7 +169,7 @@ def _length_of_support(period: Period) -> dict[int, int]:
 
 def _first_meetings(period: Period) -> tuple[int, int]:
     """First meetings held in the period, and how many met the first-meeting target
-    ("48 hours" on the working clock from the referral, SERVICE.md step 6)."""
+    ("48 hours" on the working clock from the referral, docs/service.md step 6)."""
     rows = Referral.objects.filter(
         _in(period, "first_meeting_at"), kind=Referral.Kind.INDIVIDUAL
     ).values_list("submitted_at", "first_meeting_at")
@@ -294,7 +294,7 @@ def _has_target(clock: str) -> bool:
 
 
 def monitoring_figures(period: Period, *, now: datetime | None = None) -> MonitoringFigures:
-    """Every figure SERVICE.md "Monitoring" asks for, for ``period``."""
+    """Every figure docs/service.md "Monitoring" asks for, for ``period``."""
     referrals, by_team = _referrals(period)
     staff, incidents, group_sessions, group_attendees = _sessions(period)
     first_meetings, within = _first_meetings(period)

@@ -1,4 +1,4 @@
-"""The evaluation questionnaire (SERVICE.md "Monitoring": "evaluation questionnaire
+"""The evaluation questionnaire (docs/service.md "Monitoring": "evaluation questionnaire
 results"). Responses are never shown to the manager; only aggregates are reported."""
 
 from django.conf import settings

@@ -1,5 +1,5 @@
 """Reporting periods: the council's financial quarters (April to June is Q1) or any
-date range. SERVICE.md "Monitoring": "Per period (financial quarter by default, any
+date range. docs/service.md "Monitoring": "Per period (financial quarter by default, any
 date range possible)".
 
 A period is a range of whole London calendar days; its bounds are the London

@@ -1,7 +1,7 @@
 """Small-number suppression for breakdowns by team or department.
 
-SERVICE.md "Monitoring": "Breakdowns by team or department suppress counts from 1 to
-4 (shown as "<5") so no one can be identified; totals are shown." SECURITY-CHECKLIST
+docs/service.md "Monitoring": "Breakdowns by team or department suppress counts from 1 to
+4 (shown as "<5") so no one can be identified; totals are shown." docs/security-checklist.md
 #15 adds secondary suppression, so that a hidden cell cannot be worked out by
 subtracting the shown cells from a row or column total.
 

@@ -1,7 +1,7 @@
 """Reads for the therapist's workspace: "My cases" and what is due next on each case.
 
-SERVICE.md "Who uses it": a therapist sees "only cases allocated to them". Every
-read starts from ``referrals_visible_to`` (SECURITY-CHECKLIST #10).
+docs/service.md, "Roles": a therapist sees "only cases allocated to them". Every read
+starts from ``referrals_visible_to`` (docs/security-checklist.md, row 10).
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from referrals import clocks, sla
+from referrals import clocks, rules, sla
 from referrals.models import ExtensionRequest, KeyDate, Referral, TherapySession
 from referrals.selectors import referrals_visible_to
 
@@ -21,10 +20,7 @@ from referrals.selectors import referrals_visible_to
 def cases_for_therapist(user) -> QuerySet[Referral]:
     """The open cases allocated to ``user`` as therapist, with what ``next_due_for``
     needs already fetched, so the page costs the same for 5 cases as for 50."""
-    attended = Q(
-        therapy_sessions__kind=TherapySession.Kind.INDIVIDUAL,
-        therapy_sessions__attendance=TherapySession.Attendance.ATTENDED,
-    )
+    attended = TherapySession.counted(prefix="therapy_sessions__")
     return (
         referrals_visible_to(user)
         .filter(therapist__user=user, state__in=Referral.SUPPORT_STATES)
@@ -48,7 +44,7 @@ def cases_for_therapist(user) -> QuerySet[Referral]:
 class KeyDateReading:
     """A key date shaped like ``sla.ClockReading`` so ``{% clock_badge %}`` can show it.
 
-    SERVICE.md "Clocks": "key date approaching | 7 days before": the badge turns
+    docs/service.md, "Clocks": "key date approaching | 7 days before": the badge turns
     "near" on the reminder day (``clocks.key_date_reminder_on``)."""
 
     clock: str
@@ -108,12 +104,9 @@ class SessionAllowance:
 
 
 def session_allowance(referral: Referral) -> SessionAllowance:
-    """SERVICE.md step 8: "up to 3, then a review ...; an extension of up to 3 more
-    (maximum 6 in total); only in exceptional circumstances, with approval and a
-    recorded reason, one session beyond 6". Only attended individual sessions count."""
-    before_review = settings.CIRS_SESSIONS_BEFORE_REVIEW
-    maximum = settings.CIRS_MAX_SESSIONS
-    exceptional = settings.CIRS_MAX_EXCEPTIONAL_SESSIONS
+    """docs/service.md step 8, from the prefetched sessions and requests: the figures
+    come from ``referrals.rules`` (the same rule the state machine's conditions use)."""
+    limits = rules.allowance()
     sessions = list(referral.therapy_sessions.all())
     attended = sum(1 for s in sessions if s.counts_toward_cap)
     missed = sum(
@@ -128,17 +121,15 @@ def session_allowance(referral: Referral) -> SessionAllowance:
         for r in referral.extension_requests.all()
         if r.status == ExtensionRequest.Status.APPROVED
     }
-    allowed = before_review
-    if ExtensionRequest.Kind.EXTENSION in approved:
-        allowed = maximum
-    if ExtensionRequest.Kind.EXCEPTIONAL in approved:
-        allowed = maximum + exceptional
     return SessionAllowance(
         attended=attended,
         missed=missed,
         group=group,
-        allowed_now=allowed,
-        before_review=before_review,
-        maximum=maximum,
-        absolute_maximum=maximum + exceptional,
+        allowed_now=rules.sessions_allowed_now(
+            extension_approved=ExtensionRequest.Kind.EXTENSION in approved,
+            exceptional_approved=ExtensionRequest.Kind.EXCEPTIONAL in approved,
+        ),
+        before_review=limits.before_review,
+        maximum=limits.maximum,
+        absolute_maximum=limits.absolute_maximum,
     )

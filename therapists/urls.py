@@ -1,5 +1,10 @@
-from therapists.views import allocation, cases
+from therapists.views import allocation, cases, closure, key_dates
 
 app_name = "therapists"
 
-urlpatterns = [*allocation.urlpatterns, *cases.urlpatterns]
+urlpatterns = [
+    *allocation.urlpatterns,
+    *cases.urlpatterns,
+    *key_dates.urlpatterns,
+    *closure.urlpatterns,
+]

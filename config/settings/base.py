@@ -252,13 +252,15 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 else:
     _queue_dir = VAR_DIR / "celery"
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        # Exchange tables; unset, kombu writes them to ./control in the working directory.
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     }
@@ -271,7 +273,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_SWEEP_MINUTES = env_int("CIRS_SWEEP_MINUTES", 5)
 CELERY_BEAT_SCHEDULE = {
-    # Chase every SLA clock that is near its target or past its limit (SERVICE.md "Clocks"),
+    # Chase every SLA clock that is near its target or past its limit (docs/service.md "Clocks"),
     # and remind therapists of key dates; chases found at night wait in the outbox.
     "sweep-clocks": {"task": "referrals.tasks.sweep_clocks", "schedule": CELERY_SWEEP_MINUTES * 60},
     # Send any e-mail still waiting in the outbox; a failed send is retried from here too.
@@ -285,14 +287,14 @@ CELERY_BEAT_SCHEDULE = {
         ),
     },
     # Nightly: erase personal fields of referrals closed longer ago than the retention period
-    # (SERVICE.md "Data"), keeping the anonymous figures.
+    # (docs/service.md "Data"), keeping the anonymous figures.
     "erase-expired-personal-data": {
         "task": "referrals.tasks.erase_expired_personal_data",
         "schedule": crontab(minute=30, hour=2),
     },
 }
 
-# --- The service's own configuration (SERVICE.md: "every clock ... is configuration") ---
+# --- The service's own configuration (docs/service.md: "every clock ... is configuration") ---
 CIRS_GO_LIVE_DATE = date.fromisoformat(env_str("CIRS_GO_LIVE_DATE", "2025-04-01"))
 CIRS_ELIGIBILITY_MONTHS = env_int("CIRS_ELIGIBILITY_MONTHS", 3)
 CIRS_CLOCKS = {

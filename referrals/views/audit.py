@@ -1,4 +1,4 @@
-"""The audit log, for the PSW and SMPE (SERVICE.md "Who uses it")."""
+"""The audit log, for the PSW and SMPE (docs/service.md "Who uses it")."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -47,8 +48,6 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     # No template context processors that touch the database: the error may be there.
-    from django.template.loader import render_to_string
-
     html = render_to_string("500.html", {"request_id": request_id_var.get()})
     return HttpResponse(html, status=500)
 

@@ -1,12 +1,11 @@
-"""Line manager's side: Appendix 1 referral, group referral, "My referrals", the answer
-to a request for more information, and the referral page every role shares."""
+"""Line manager's side: Appendix 1 referral, group referral, "My referrals" and the
+answer to a request for more information. The referral page every role shares is
+``referrals/views/detail.py``."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -16,14 +15,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path
 from django.views.decorators.http import require_safe
-from django_fsm import TransitionNotAllowed, has_transition_perm
+from django_fsm import TransitionNotAllowed
 
 from accounts.audit import record_access
 from accounts.models import AuditEvent
 from referrals import permissions as perms
-from referrals import services, sla
+from referrals import services
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
 from referrals.kept import take_kept_post
 from referrals.models import Referral
@@ -32,108 +31,12 @@ from referrals.selectors import (
     referrals_visible_to,
     transitions_prefetch,
 )
+from referrals.views.detail import conflict, may_edit, open_question, posted_version, timeline_for
 
-CONFLICT_MESSAGE = services.ReferralChanged.message
 # Sent as a hidden field with a new referral: a second post of the same form (a double
 # click, a browser retry) finds the first one's referral instead of making another.
 FORM_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 FORM_AUDIT_PREFIX = "created from form "
-
-
-# --- helpers shared with triage and allocation ----------------------------------------
-
-
-def posted_version(request: HttpRequest) -> int:
-    """The ``version`` the form was loaded with. A form without one is treated as out of
-    date, so nothing is ever applied to a referral the person has not seen."""
-    try:
-        return int(request.POST.get("version", ""))
-    except ValueError:
-        raise services.ReferralChanged from None
-
-
-def conflict(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    """409: someone else acted first. The page shows the latest referral and keeps the
-    person's bound form, so nothing they typed is lost."""
-    context = {**context, "conflict_message": CONFLICT_MESSAGE}
-    return render(request, template, context, status=409)
-
-
-# --- the timeline in plain words ----------------------------------------------------------
-
-TIMELINE_WORDS = {
-    "draft_saved": "Referral started and saved as a draft",
-    "submitted": "Referral sent for triage",
-    "more_information_requested": "More information asked for (the triage clock is paused)",
-    "resubmitted": "Information given and sent back for triage (the triage clock restarts)",
-    "accepted": "Sent to the provider",
-    "declined": "Declined, with other support suggested",
-    "allocated": "Therapist allocated",
-    "reallocated": "A different therapist allocated",
-    "first_meeting_planned": "First meeting arranged",
-    "first_meeting_held": "First meeting held",
-    "manager_contacted": "The therapist spoke with the line manager",
-    "session_attended": "Session held",
-    "session_did_not_attend": "Session missed",
-    "session_cancelled": "Session cancelled",
-    "group_session": "Group session held",
-    "review_close": "Review held: support will come to an end",
-    "review_extend": "Review held: more support asked for",
-    "extension_requested": "Extension asked for",
-    "extension_approved": "Extension approved",
-    "extension_refused": "Extension not approved",
-    "exceptional_requested": "An exceptional further session asked for",
-    "exceptional_approved": "Exceptional further session approved",
-    "exceptional_refused": "Exceptional further session not approved",
-    "key_date_saved": "Key date noted",
-    "key_date_removed": "Key date removed",
-    "closed": "Support ended",
-    "withdrawn": "Support withdrawn",
-}
-# Events that say when a session or review happened: the therapist and triage see
-# them; others see how many sessions were held, nothing more (SERVICE.md "Data").
-SESSION_EVENTS = frozenset(
-    {
-        "first_meeting_planned",
-        "session_attended",
-        "session_did_not_attend",
-        "session_cancelled",
-        "group_session",
-        "review_close",
-        "review_extend",
-        "key_date_saved",
-        "key_date_removed",
-    }
-)
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    words: str
-    by: str
-    note: str
-    status: str
-
-
-def timeline_for(referral: Referral, user, logs=None) -> list[TimelineEntry]:
-    """The referral's transitions in plain words, as this person may see them."""
-    detailed = perms.can_see_session_activity(referral, user)
-    logs = referral.transitions.all() if logs is None else logs
-    entries = []
-    for log in logs:
-        if log.event in SESSION_EVENTS and not detailed:
-            continue
-        entries.append(
-            TimelineEntry(
-                at=log.at,
-                words=TIMELINE_WORDS.get(log.event, log.event.replace("_", " ").capitalize()),
-                by=str(log.by) if log.by_id else "",
-                note=log.note if detailed else "",
-                status=Referral.State(log.to_state).label,
-            )
-        )
-    return entries
 
 
 # --- "My referrals" ---------------------------------------------------------------------
@@ -155,7 +58,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
         {
             "referral": referral,
             "timeline": timeline_for(referral, user, logs=referral.transitions.all()),
-            "editable": _can_edit(referral, user),
+            "editable": may_edit(referral, user),
         }
         for referral in rows
     ]
@@ -291,19 +194,13 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _can_edit(referral: Referral, user) -> bool:
-    return has_transition_perm(referral.edit_draft, user) or has_transition_perm(
-        referral.edit_after_information_request, user
-    )
-
-
 @login_required
 def referral_edit(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Change a draft (and send it), or change a referral sent back for more
     information while it is with the line manager."""
     referral = get_referral_for_user(request, referral_id)
     user = request.user
-    if not _can_edit(referral, user):
+    if not may_edit(referral, user):
         if referral.state not in (Referral.State.DRAFT, Referral.State.MORE_INFO) and (
             perms.can_edit_draft(referral, user)
             or perms.can_answer_information_request(referral, user)
@@ -373,7 +270,7 @@ def referral_edit(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 @login_required
 def group_referral_create(request: HttpRequest) -> HttpResponse:
-    """SERVICE.md step 10: a line manager, service manager or Head of Service refers a
+    """docs/service.md step 10: a line manager, service manager or Head of Service refers a
     group, after the staff concerned were consulted and wish to take part."""
     perms.require(request.user, perms.can_make_group_referral)
     token = uuid.uuid4().hex
@@ -414,17 +311,13 @@ def group_referral_create(request: HttpRequest) -> HttpResponse:
 # --- answering a request for more information -----------------------------------------
 
 
-def _open_question(referral: Referral):
-    return referral.information_requests.filter(answered_at__isnull=True).first()
-
-
 @login_required
 def answer_question(request: HttpRequest, referral_id: int) -> HttpResponse:
     """The line manager answers triage's question; the referral goes back for triage."""
     referral = get_referral_for_user(request, referral_id)
     if not perms.can_answer_information_request(referral, request.user):
         raise PermissionDenied
-    question = _open_question(referral)
+    question = open_question(referral)
     if question is None or referral.state != Referral.State.MORE_INFO:
         messages.info(request, "There is no question waiting for an answer on this referral.")
         return redirect("referrals:detail", referral_id=referral.pk)
@@ -461,71 +354,10 @@ def answer_question(request: HttpRequest, referral_id: int) -> HttpResponse:
     return render(request, "referrals/answer_question.html", {**context, "form": AnswerForm()})
 
 
-# --- the referral page ------------------------------------------------------------------
-
-
-def _url_if_routed(name: str, referral: Referral) -> str | None:
-    # The case workspace and the withdrawal page are built separately; link to them
-    # only once they exist.
-    try:
-        return reverse(name, args=[referral.pk])
-    except NoReverseMatch:
-        return None
-
-
-def detail_context(referral: Referral, user) -> dict:
-    """What the referral page shows this person, and which buttons they get."""
-    show_event_details = perms.can_see_event_details(referral, user)
-    can_edit = _can_edit(referral, user)
-    can_answer = (
-        referral.state == Referral.State.MORE_INFO
-        and perms.can_answer_information_request(referral, user)
-    )
-    can_triage = has_transition_perm(referral.accept, user)
-    can_allocate = has_transition_perm(referral.allocate, user)
-    can_reallocate = has_transition_perm(referral.reallocate, user)
-    is_therapist = perms.is_allocated_therapist(referral, user)
-    return {
-        "referral": referral,
-        "show_event_details": show_event_details,
-        "information_requests": (
-            list(referral.information_requests.all()) if show_event_details else []
-        ),
-        "clocks": sla.referral_clocks(referral),
-        "triage_paused": referral.state == Referral.State.MORE_INFO,
-        "timeline": timeline_for(
-            referral, user, logs=referral.transitions.select_related("by").order_by("at", "pk")
-        ),
-        "sessions_held": referral.counted_sessions(),
-        "can_edit": can_edit,
-        "can_answer": can_answer,
-        "open_question": _open_question(referral) if can_answer else None,
-        "can_triage": can_triage,
-        "can_allocate": can_allocate,
-        "can_reallocate": can_reallocate,
-        "therapist_case_url": _url_if_routed("therapists:case", referral) if is_therapist else None,
-        "withdraw_url": (
-            _url_if_routed("referrals:withdraw", referral)
-            if has_transition_perm(referral.withdraw, user)
-            else None
-        ),
-        "support_started": referral.state in Referral.SUPPORT_STATES,
-        "answer_form": AnswerForm() if can_answer else None,
-    }
-
-
-@login_required
-@require_safe
-def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
-    referral = get_referral_for_user(request, referral_id)
-    return render(request, "referrals/referral_detail.html", detail_context(referral, request.user))
-
-
 urlpatterns = [
     path("mine/", my_referrals, name="mine"),
     path("new/", referral_create, name="create"),
     path("new-group/", group_referral_create, name="create_group"),
-    path("<int:referral_id>/", referral_detail, name="detail"),
     path("<int:referral_id>/edit/", referral_edit, name="edit"),
     path("<int:referral_id>/answer/", answer_question, name="answer"),
 ]

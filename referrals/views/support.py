@@ -1,5 +1,5 @@
 """The staff member's own page, withdrawal, and the PSW/SMPE's extension decisions
-(SERVICE.md steps 8, 11 and 12)."""
+(docs/service.md steps 8, 11 and 12)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from referrals import permissions as perms
 from referrals import services
+from referrals.forms import support as case_forms
 from referrals.models import ClosureSummary, ExtensionRequest, Referral
 from referrals.selectors import (
     extension_requests_visible_to,
     get_referral_for_user,
     referrals_visible_to,
 )
-from therapists import forms as case_forms
 
 # What each state means for the person referred, in plain and kind words.
 STATUS_FOR_STAFF = {
@@ -64,7 +64,7 @@ STATUS_FOR_STAFF = {
 @login_required
 @require_safe
 def own_referrals(request: HttpRequest) -> HttpResponse:
-    """SERVICE.md "Who uses it": the staff member "sees the status of their own
+    """docs/service.md "Who uses it": the staff member "sees the status of their own
     referral, their copy of the closure summary"."""
     referrals = (
         referrals_visible_to(request.user)
@@ -132,7 +132,7 @@ def _requests_page(
 @login_required
 @require_safe
 def extension_requests(request: HttpRequest) -> HttpResponse:
-    """SERVICE.md "Who uses it": the PSW and SMPE "approve extensions and exceptional
+    """docs/service.md "Who uses it": the PSW and SMPE "approve extensions and exceptional
     sessions"."""
     perms.require(request.user, perms.is_triager)
     return _requests_page(request)
@@ -204,7 +204,7 @@ def _withdrawn_message(referral: Referral, *, is_staff_member: bool) -> str:
 
 @login_required
 def withdraw(request: HttpRequest, referral_id: int) -> HttpResponse:
-    """SERVICE.md step 12: "the staff member may decline or stop support at any point".
+    """docs/service.md step 12: "the staff member may decline or stop support at any point".
     A kind confirmation page on GET; the withdrawal on POST."""
     referral = get_referral_for_user(request, referral_id)
     perms.require(request.user, perms.can_withdraw, referral)

@@ -1,4 +1,4 @@
-"""PSW / SMPE: the triage queue and decisions (SERVICE.md step 4: "accept, decline
+"""PSW / SMPE: the triage queue and decisions (docs/service.md step 4: "accept, decline
 (reason + signposting), or request more information")."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from referrals import services, sla
 from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
 from referrals.selectors import get_referral_for_user, referrals_visible_to
-from referrals.views.intake import conflict, detail_context, posted_version
-from therapists.models import Provider
+from referrals.selectors import providers as all_providers
+from referrals.views.detail import conflict, detail_context, posted_version
 
 # Names are personal data: the search box posts, so a name never sits in a URL, a
-# browser history or a proxy log (SECURITY-CHECKLIST #18).
+# browser history or a proxy log (docs/security-checklist.md row 18).
 NOT_IN_QUERY_STRING = ("staff_name",)
 
 
@@ -54,13 +54,9 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/triage_queue.html", {"filter": filterset, "rows": rows})
 
 
-def _providers():
-    return Provider.objects.all()
-
-
 def _forms(data=None, action: str | None = None) -> dict:
     """The three decision forms; only the one that was posted is bound."""
-    providers = _providers()
+    providers = all_providers()
     accept_initial = {}
     if len(providers) == 1:
         accept_initial["provider"] = providers[0].pk

@@ -1,5 +1,5 @@
 """Service lead's monitoring dashboard and its downloads: aggregate, anonymised
-figures only (SERVICE.md "Monitoring"; SECURITY-CHECKLIST #14 and #15).
+figures only (docs/service.md "Monitoring"; docs/security-checklist.md row 14 and #15).
 
 The period travels as ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: dates only, nothing
 about any person. Every download is audited.

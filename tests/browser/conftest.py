@@ -1,5 +1,5 @@
 """Chromium for browser tests, a fresh browser context per person, and the listeners
-that SECURITY-CHECKLIST row 17 needs (CSP violations and console errors).
+that docs/security-checklist.md row 17 needs (CSP violations and console errors).
 
 Debian's chromium is driven through Playwright's Python package; no browser is ever
 downloaded. Tests ask for ``open_tab`` (a signed-out tab on the live server) or, for a

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 17: the Content-Security-Policy is enforced with a nonce and
+"""docs/security-checklist.md row 17: the Content-Security-Policy is enforced with a nonce and
 no 'unsafe-inline', and a walk through every role's pages in a real browser meets no
 CSP violation and no console error."""
 
@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.urls import Resolver404, resolve, reverse
 
 from accounts.models import User
-from referrals.management.commands.seed_demo import DEMO_PASSWORD
 from referrals.navigation import landing_url_name, navigation_for
+from therapists.management.commands.seed_demo import DEMO_PASSWORD
 
 # --- the header (no browser) -------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 7: resetting a password through the e-mailed link does not
+"""docs/security-checklist.md row 7: resetting a password through the e-mailed link does not
 get past the second step — the first page after signing in still asks for the code."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST rows 20 and 22: sign-in events reach the ``cirs.auth`` log and the
+"""docs/security-checklist.md rows 20 and 22: sign-in events reach the ``cirs.auth`` log and the
 audit table without passwords, codes or session ids; a CR/LF typed as a username stays
 inside one JSON log line."""
 

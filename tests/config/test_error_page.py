@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 23: a failure shows a kind, generic page with a reference to
+"""docs/security-checklist.md row 23: a failure shows a kind, generic page with a reference to
 quote, and never a stack trace."""
 
 import pytest

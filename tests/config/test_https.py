@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 2: HTTPS only — SSL redirect, HSTS for at least a year."""
+"""docs/security-checklist.md row 2: HTTPS only — SSL redirect, HSTS for at least a year."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 9: repeated failures lock a username from one address for a
+"""docs/security-checklist.md row 9: repeated failures lock a username from one address for a
 limited time (django-axes); the same person elsewhere is not locked out."""
 
 from datetime import UTC, datetime, timedelta

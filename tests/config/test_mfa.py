@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 6: the TOTP second step for every password sign-in
+"""docs/security-checklist.md row 6: the TOTP second step for every password sign-in
 (configurable per role), a used code never works twice, and the admin asks for it too."""
 
 from __future__ import annotations

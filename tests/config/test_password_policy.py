@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 8: at least 12 characters, long passphrases welcome, common
+"""docs/security-checklist.md row 8: at least 12 characters, long passphrases welcome, common
 passwords refused, and no composition rules."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 7 (without a browser): a reset link changes the password but
+"""docs/security-checklist.md row 7 (without a browser): a reset link changes the password but
 never signs anyone in, so the code step still follows. The browser walk-through is
 tests/browser/test_password_reset_mfa.py."""
 

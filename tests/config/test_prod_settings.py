@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 1: production settings pass ``check --deploy`` with no warnings,
+"""docs/security-checklist.md row 1: production settings pass ``check --deploy`` with no warnings,
 and refuse to start without a real secret key."""
 
 from tests.config.conftest import prod_env, run_python

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST row 5: 30 minutes idle and 12 hours absolute (ASVS 3.3.2)."""
+"""docs/security-checklist.md row 5: 30 minutes idle and 12 hours absolute (ASVS 3.3.2)."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST rows 3 and 4: a ``__Host-`` session cookie that scripts cannot
+"""docs/security-checklist.md rows 3 and 4: a ``__Host-`` session cookie that scripts cannot
 read; a new session id at sign-in; sign-out ends the session on the server."""
 
 from django.conf import settings

@@ -11,6 +11,7 @@ PROBE = (
     "import django, json; from django.conf import settings; django.setup(); "
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
     "'broker': settings.CELERY_BROKER_URL, "
+    "'options': settings.CELERY_BROKER_TRANSPORT_OPTIONS, "
     "'sqlite_mode': settings.DATABASES['default'].get('OPTIONS', {}).get('transaction_mode'), 'tz': settings.TIME_ZONE, 'debug': settings.DEBUG}))"
 )
 
@@ -39,6 +40,9 @@ def test_embedded_defaults_need_nothing_installed(tmp_path):
     assert loaded["tz"] == "Europe/London"
     assert loaded["debug"] is True
     assert (tmp_path / "celery" / "queue").is_dir()
+    # The broker's exchange tables live under var/ too, not in ./control of the checkout.
+    assert loaded["options"]["control_folder"] == str(tmp_path / "celery" / "control")
+    assert (tmp_path / "celery" / "control").is_dir()
 
 
 def test_postgres_and_redis_from_the_environment(tmp_path):

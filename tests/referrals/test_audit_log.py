@@ -1,10 +1,11 @@
-"""SERVICE.md "Data": "log who read or changed each referral". The audit log is
-append-only (SECURITY-CHECKLIST #21): the model refuses to change or delete a row,
+"""docs/service.md "Data": "log who read or changed each referral". The audit log is
+append-only (docs/security-checklist.md row 21): the model refuses to change or delete a row,
 and on PostgreSQL a trigger refuses even a raw queryset update or delete."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 
 from accounts.models import AuditEvent
@@ -69,7 +70,7 @@ def test_a_refused_change_leaves_no_audit_row(flow, outsider):
     referral = flow.referral(state=S.SUBMITTED)
     count = AuditEvent.objects.count()
 
-    with pytest.raises(services.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         services.accept_referral(referral_id=referral.pk, by=outsider, provider=flow.provider)
 
     assert AuditEvent.objects.count() == count

@@ -1,4 +1,4 @@
-"""The audit log is also a stream (SECURITY-CHECKLIST #21): every row is logged to
+"""The audit log is also a stream (docs/security-checklist.md row 21): every row is logged to
 "cirs.audit" as one JSON line as it is written, and can go to syslog."""
 
 import json

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #26: no message waits in the broker longer than its visibility
+"""docs/security-checklist.md row 26: no message waits in the broker longer than its visibility
 timeout, in every settings module; and the beat schedule names real tasks."""
 
 import importlib

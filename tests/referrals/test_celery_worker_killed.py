@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #25, the real-worker half: with ``acks_late`` and
+"""docs/security-checklist.md row 25, the real-worker half: with ``acks_late`` and
 ``task_reject_on_worker_lost``, a worker process killed in the middle of sending an
 e-mail gives the task back to the broker, a fresh process sends the e-mail, and the
 person gets it exactly once. While the sender is alive, its claim holds."""

@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from referrals import chasing, clocks, mailer, services
+from referrals import chasing, clocks, mailer, notifications, services
 from referrals.models import ChaseRecord, Notification, OutboundEmail, Referral, Review
 from tests.factories import UserFactory
 
@@ -25,7 +25,7 @@ def london(y, m, d, h=0, mi=0, s=0):
 
 @pytest.fixture(autouse=True)
 def service_clocks(settings):
-    """SERVICE.md's table, pinned so these tests do not follow a deployment's environment."""
+    """docs/service.md's table, pinned so these tests do not follow a deployment's environment."""
     settings.CIRS_CLOCKS = {
         "triage": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
         "allocation": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
@@ -451,21 +451,21 @@ def test_a_new_person_in_a_role_is_chased_without_extra_queries_per_referral(flo
 def test_a_sweep_that_crashes_midway_leaves_nothing_and_the_next_sweep_sends_the_chase(
     flow, smpe, monkeypatch
 ):
-    """SERVICE.md: "never twice, even when the job ... crashes midway": the record, the
+    """docs/service.md: "never twice, even when the job ... crashes midway": the record, the
     notices and the e-mails of one chase commit together or not at all."""
     referral = made_at(london(2026, 3, 2, 10), flow)
     moment = london(2026, 3, 4, 10) + SECOND  # past the triage limit: PSW and SMPE
-    real_tell_once = chasing.tell_once
+    real_queue_email = notifications.queue_email
     told = []
 
-    def crash_on_the_second_person(user, **kwargs):
+    def crash_on_the_second_person(**kwargs):
         if told:
             raise ConnectionError("worker lost")
-        told.append(user)
-        return real_tell_once(user, **kwargs)
+        told.append(kwargs["user"])
+        return real_queue_email(**kwargs)
 
     notices_before = Notification.objects.count()
-    monkeypatch.setattr(chasing, "tell_once", crash_on_the_second_person)
+    monkeypatch.setattr(notifications, "queue_email", crash_on_the_second_person)
     with pytest.raises(ConnectionError):
         sweep_at(moment)
     assert told  # the first person's e-mail was queued before the crash ...
@@ -473,7 +473,7 @@ def test_a_sweep_that_crashes_midway_leaves_nothing_and_the_next_sweep_sends_the
     assert not OutboundEmail.objects.filter(dedupe_key__startswith=f"chase:{referral.pk}:")
     assert Notification.objects.count() == notices_before
 
-    monkeypatch.setattr(chasing, "tell_once", real_tell_once)
+    monkeypatch.setattr(notifications, "queue_email", real_queue_email)
     assert sweep_at(moment) == 1
     assert levels(referral, "triage") == [2]
     assert chased(referral, "triage", 2) == {flow.psw.pk, smpe.pk}

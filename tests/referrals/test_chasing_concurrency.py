@@ -1,4 +1,4 @@
-"""Two workers sweeping at the same moment send one chase, not two (SECURITY-CHECKLIST
+"""Two workers sweeping at the same moment send one chase, not two (docs/security-checklist.md
 #25). Needs PostgreSQL: SQLite serialises every writer, so it would prove nothing."""
 
 import threading

@@ -1,4 +1,4 @@
-"""SLA clocks and working-day arithmetic (SERVICE.md "Clocks (SLA)").
+"""SLA clocks and working-day arithmetic (docs/service.md "Clocks (SLA)").
 
 Every deadline is checked on both sides: one second before is in time, one
 second after is past. Runs under pytest-django (``--ds=config.settings.test``) or
@@ -38,7 +38,7 @@ if not django_settings.configured:  # running with -p no:django
 LONDON = ZoneInfo("Europe/London")
 SECOND = timedelta(seconds=1)
 
-# SERVICE.md's table, pinned so these tests do not follow a deployment's environment.
+# docs/service.md's table, pinned so these tests do not follow a deployment's environment.
 SERVICE_CLOCKS = {
     "triage": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
     "allocation": {"target": {"working_days": 1}, "limit": {"working_days": 2}},
@@ -401,9 +401,14 @@ def test_clock_targets_and_limits_come_from_settings(cirs_settings: Any) -> None
     )
 
 
-def test_service_table_is_the_default_without_the_setting(cirs_settings: Any) -> None:
-    del cirs_settings.CIRS_CLOCKS
+def test_the_service_table_is_read_from_settings(cirs_settings: Any) -> None:
+    """The table lives only in settings: change it there and the deadline follows."""
     assert deadline("first_meeting", london(2026, 4, 2, 10)).target_at == london(2026, 4, 8, 10)
+    cirs_settings.CIRS_CLOCKS = {
+        **cirs_settings.CIRS_CLOCKS,
+        "first_meeting": {"target": {"working_days": 1}, "limit": {"working_days": 5}},
+    }
+    assert deadline("first_meeting", london(2026, 4, 2, 10)).target_at == london(2026, 4, 7, 10)
 
 
 def test_malformed_clock_configuration_is_refused(cirs_settings: Any) -> None:

@@ -1,11 +1,11 @@
 """On closure, the anonymised summary goes to the line manager with the notice that
-support has ended, and the same copy to the staff member (SERVICE.md step 11). It never
+support has ended, and the same copy to the staff member (docs/service.md step 11). It never
 carries the staff member's contact details, the incident or session content."""
 
 import pytest
 from django.core import mail
 
-from referrals import mailer, services
+from referrals import services
 from referrals.models import ExitPathway, Notification, OutboundEmail, Referral, TherapySession
 
 MARKERS = {
@@ -83,7 +83,7 @@ def test_nothing_personal_reaches_any_e_mail_or_notice(closed):
 
 def test_running_the_task_again_sends_nothing_twice(closed):
     before = (OutboundEmail.objects.count(), Notification.objects.count(), len(mail.outbox))
-    assert mailer.send_closure_summary(closed.pk) == 0
+    assert services.send_closure_summary(closed.pk) == 0
     after = (OutboundEmail.objects.count(), Notification.objects.count(), len(mail.outbox))
     assert after == before
 
@@ -112,5 +112,5 @@ def test_contact_details_written_into_the_comments_are_taken_out(
 
 def test_a_referral_that_is_not_closed_sends_no_summary(flow):
     referral = flow.referral(state=Referral.State.ACTIVE)
-    assert mailer.send_closure_summary(referral.pk) == 0
+    assert services.send_closure_summary(referral.pk) == 0
     assert not OutboundEmail.objects.filter(dedupe_key__startswith="summary:").exists()

@@ -1,6 +1,6 @@
-"""Two people acting on one referral at once lose nothing (SECURITY-CHECKLIST #28).
+"""Two people acting on one referral at once lose nothing (docs/security-checklist.md row 28).
 
-SERVICE.md: "Illegal transitions are impossible". Services lock the row
+docs/service.md: "Illegal transitions are impossible". Services lock the row
 (``select_for_update`` inside ``atomic``), so the second caller waits, then sees the
 first one's result and is refused with TransitionNotAllowed, or with ReferralChanged
 when the form it posted carried an older ``version``. The threaded races need

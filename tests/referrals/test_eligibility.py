@@ -1,4 +1,4 @@
-"""SERVICE.md step 3: "the incident happened no more than 3 months before the referral,
+"""docs/service.md step 3: "the incident happened no more than 3 months before the referral,
 not in the future, and not before the service's go-live date (configurable). A
 referral that fails eligibility gets a clear, kind explanation and the alternatives
 (supervision, wellbeing service, GP) — never a silent refusal."""

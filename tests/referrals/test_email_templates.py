@@ -1,7 +1,7 @@
-"""Every e-mail the code can send has its three templates (STYLE.md: "e-mails in
+"""Every e-mail the code can send has its three templates (docs/architecture.md: "e-mails in
 ``templates/emails/`` as ``<name>_subject.txt``, ``<name>_body.txt``,
 ``<name>_body.html``"), and no e-mail template reads the event's details, the staff
-member's contact details or anything said in sessions (SERVICE.md: the closure summary
+member's contact details or anything said in sessions (docs/service.md: the closure summary
 has "no personal information or session content"; e-mails carry a link, not the case).
 
 The names are read from the source, so a new ``template="..."`` is checked the day it

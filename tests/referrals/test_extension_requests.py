@@ -1,5 +1,5 @@
 """The PSW/SMPE's extension requests page: see pending requests, approve or refuse;
-the therapist is told (SERVICE.md step 8)."""
+the therapist is told (docs/service.md step 8)."""
 
 import html
 

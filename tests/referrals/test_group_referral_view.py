@@ -1,4 +1,4 @@
-"""The group referral in the browser (SERVICE.md step 10)."""
+"""The group referral in the browser (docs/service.md step 10)."""
 
 from __future__ import annotations
 

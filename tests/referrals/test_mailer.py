@@ -1,5 +1,5 @@
 """The outbox sender (referrals/mailer.py): SMTP failures retried with backoff, then
-marked failed with an alert (SECURITY-CHECKLIST #27); the admin's stuck list and
+marked failed with an alert (docs/security-checklist.md row 27); the admin's stuck list and
 "Retry now"."""
 
 import logging

@@ -1,4 +1,4 @@
-"""E-mails go out only after the change that caused them commits (SECURITY-CHECKLIST
+"""E-mails go out only after the change that caused them commits (docs/security-checklist.md
 #24): a rolled-back submission tells no one."""
 
 from __future__ import annotations

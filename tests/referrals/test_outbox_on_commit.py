@@ -1,5 +1,5 @@
 """E-mails are handed to Celery only after the change that caused them commits
-(SECURITY-CHECKLIST #24): a rolled-back submission tells no one."""
+(docs/security-checklist.md row 24): a rolled-back submission tells no one."""
 
 import pytest
 from django.core import mail

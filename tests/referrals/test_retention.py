@@ -1,6 +1,7 @@
-"""Erasing personal fields after the retention period (SERVICE.md "Data"), keeping the
+"""Erasing personal fields after the retention period (docs/service.md "Data"), keeping the
 anonymous figures; idempotent."""
 
+import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -171,3 +172,15 @@ def test_a_reallocation_reason_is_erased_and_the_allocations_kept(
 
     assert allocations.count() == 2
     assert set(allocations.values_list("reason", flat=True)) == {""}
+
+
+def test_each_erasure_is_streamed_to_the_audit_log(closed, retention_days, caplog):
+    """docs/security-checklist.md row 21: erasure rows go through the audit stream too."""
+    moment = CLOSED_AT + timedelta(days=retention_days) + SECOND
+    with caplog.at_level(logging.INFO, logger="cirs.audit"):
+        assert erase_at(moment) == 1
+
+    streamed = [r for r in caplog.records if r.name == "cirs.audit" and r.action == "erase"]
+    assert [r.object_id for r in streamed] == [str(closed.pk)]
+    row = AuditEvent.objects.get(action=AuditEvent.Action.ERASE)
+    assert streamed[0].audit_id == row.pk

@@ -1,4 +1,4 @@
-"""SERVICE.md step 8: "up to 3, then a review ...; an extension of up to 3 more (maximum
+"""docs/service.md step 8: "up to 3, then a review ...; an extension of up to 3 more (maximum
 6 in total); only in exceptional circumstances, with approval and a recorded reason,
 one session beyond 6". Each cap is checked at its exact boundary; sessions the staff
 member did not attend, cancelled sessions and group sessions do not count."""

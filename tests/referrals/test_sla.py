@@ -30,3 +30,27 @@ def test_next_due_is_the_target_until_it_passes_then_the_limit_at_the_given_mome
 
     assert (before.clock, before.due_at) == ("triage", target)
     assert (after.clock, after.due_at) == ("triage", limit)
+
+
+def test_the_running_filters_agree_with_the_clocks_on_each_referral(flow):
+    """``sla.CLOCKS`` (the chase sweep's filters) and ``sla.clock_spans`` (the badges)
+    say the same thing about which clock runs: for every state a referral can be in,
+    a running clock matches its filter and a stopped or absent one does not (the
+    closure-summary filter may match more: it leaves the key-date check to
+    ``clock_spans``)."""
+    S = Referral.State
+    referrals = [
+        flow.referral(state)
+        for state in (S.SUBMITTED, S.MORE_INFO, S.DECLINED, S.ACCEPTED, S.WITHDRAWN, S.ALLOCATED)
+    ]
+    referrals += [flow.referral(S.ACTIVE, sessions=3), flow.referral(S.EXTENSION_REQUESTED)]
+    referrals.append(flow.referral(S.CLOSED))
+    referrals.append(flow.referral(S.SUBMITTED, team_input="no"))
+    for clock, definition in sla.CLOCKS.items():
+        matching = set(Referral.objects.filter(definition.running).values_list("pk", flat=True))
+        for referral in referrals:
+            running = any(r.clock == clock and r.is_running for r in sla.referral_clocks(referral))
+            if running:
+                assert referral.pk in matching, (clock, referral.state)
+            elif clock != "closure_summary":
+                assert referral.pk not in matching, (clock, referral.state)

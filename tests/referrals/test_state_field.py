@@ -1,5 +1,5 @@
 """The state machine itself: the state field is protected, every transition of
-SERVICE.md's flow declares who may make it and on what conditions, and every change
+docs/service.md's flow declares who may make it and on what conditions, and every change
 records who made it and when."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.referrals.test_transitions import S
 
 FIELD = Referral._meta.get_field("state")
 TRANSITIONS = {t.name: t for t in FIELD.get_all_transitions(Referral)}
-# The rules of SERVICE.md each transition checks, beyond the role.
+# The rules of docs/service.md each transition checks, beyond the role.
 CONDITIONS = {
     "submit": {"is_eligible"},
     "resubmit": {"has_answered_information_request", "is_eligible"},

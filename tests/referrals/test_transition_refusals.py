@@ -1,6 +1,6 @@
 """Every refused transition raises and leaves the referral exactly as it was.
 
-SERVICE.md: "Illegal transitions are impossible, not just hidden in the UI (the state
+docs/service.md: "Illegal transitions are impossible, not just hidden in the UI (the state
 field is protected; transitions check role and conditions)." Three ways to be refused:
 the wrong role (PermissionDenied), the wrong state (TransitionNotAllowed, which views
 show as "just updated by someone else"), or a rule not met.
@@ -382,7 +382,7 @@ def _legal(action: Action, state: str) -> bool:
 @pytest.mark.parametrize("state", [s.value for s in S])
 def test_the_right_role_in_the_wrong_state_is_refused_and_nothing_changes(request, flow, state):
     """A closed, declined or withdrawn referral accepts nothing; every other state only
-    what SERVICE.md's flow allows. The role that may act is told the state moved on
+    what docs/service.md's flow allows. The role that may act is told the state moved on
     (409), never "forbidden", unless the referral is not theirs yet."""
     users = {persona: user_of(request, persona) for persona in PERSONAS}
     ctx = Ctx(request, flow)

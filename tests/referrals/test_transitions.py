@@ -1,6 +1,6 @@
 """Every allowed transition, for every role that may make it, through the real services.
 
-SERVICE.md "The flow (Appendix 2)": each step is one service call; each leaves the
+docs/service.md "The flow (Appendix 2)": each step is one service call; each leaves the
 referral in the right state, bumps its version and writes a TransitionLog saying who
 did it and when. The helpers here (personas, ``snapshot``, ``six_sessions``,
 ``group_referral``) are shared with the other lifecycle test modules.
@@ -83,7 +83,7 @@ def group_data(team, **overrides) -> dict:
 
 
 def group_referral(flow, state: str = S.ALLOCATED) -> Referral:
-    """A group referral (SERVICE.md step 10) driven to SUBMITTED, ACCEPTED or ALLOCATED."""
+    """A group referral (docs/service.md step 10) driven to SUBMITTED, ACCEPTED or ALLOCATED."""
     referral = services.create_group_referral(by=flow.manager, data=group_data(flow.team))
     if state == S.SUBMITTED:
         return flow.refresh(referral)

@@ -1,4 +1,4 @@
-"""The triage queue and decisions for the PSW and SMPE (SERVICE.md step 4)."""
+"""The triage queue and decisions for the PSW and SMPE (docs/service.md step 4)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""SERVICE.md "Who uses it", what each role may see, checked against an independent SQL
-predicate written from that table (SECURITY-CHECKLIST #12): ``visible_to`` returns
+"""docs/service.md "Who uses it", what each role may see, checked against an independent SQL
+predicate written from that table (docs/security-checklist.md row 12): ``visible_to`` returns
 exactly the expected referrals for every persona."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tests.referrals.test_transitions import user_of
 
 S = Referral.State
 
-# One predicate per role, from SERVICE.md's table, in plain SQL over the tables. No one
+# One predicate per role, from docs/service.md's table, in plain SQL over the tables. No one
 # but the referrer sees a draft.
 _FROM = (
     "SELECT r.id FROM referrals_referral r"
@@ -86,7 +86,7 @@ def test_visible_to_returns_exactly_the_expected_referrals_for_every_persona(req
 
 
 def test_the_expectations_are_not_vacuous(request, cases):
-    """Each persona's view is what SERVICE.md's table says, in plain words."""
+    """Each persona's view is what docs/service.md's table says, in plain words."""
     seen = {
         p: set(Referral.objects.visible_to(user_of(request, p)).values_list("pk", flat=True))
         for p in ROLE_OF

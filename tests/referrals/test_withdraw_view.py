@@ -1,4 +1,4 @@
-"""Withdrawal (SERVICE.md step 12): "the staff member may decline or stop support at any
+"""Withdrawal (docs/service.md step 12): "the staff member may decline or stop support at any
 point" — a kind confirmation page, then the case closes kindly."""
 
 import pytest

@@ -1,5 +1,5 @@
 """The monitoring dashboard and its downloads: who may see them, what they hold, and
-that they hold nothing that could identify anyone (SECURITY-CHECKLIST #14, #15)."""
+that they hold nothing that could identify anyone (docs/security-checklist.md row 14, #15)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AuditEvent
-from referrals import mailer
+from referrals import services
 from referrals.models import Notification, OutboundEmail, Referral
 from reporting.evaluation import invite_to_evaluation
 from reporting.models import EvaluationResponse
@@ -124,8 +124,8 @@ def test_the_form_posts_once_with_a_csrf_token(client, staff_member, closed):
 
 
 def test_closure_invites_the_staff_member_once(staff_member, closed):
-    mailer.send_closure_summary(closed.pk)
-    mailer.send_closure_summary(closed.pk)  # the task may run twice
+    services.send_closure_summary(closed.pk)
+    services.send_closure_summary(closed.pk)  # the task may run twice
 
     notices = Notification.objects.filter(user=staff_member, url=_url(closed))
     assert notices.count() == 1

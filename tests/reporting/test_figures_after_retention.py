@@ -1,4 +1,4 @@
-"""SERVICE.md "Data": "erase personal fields after a configurable retention period after
+"""docs/service.md "Data": "erase personal fields after a configurable retention period after
 closure while keeping the anonymous figures". The hand-built quarter of ``conftest.py``
 gives the same figures, table for table, before and after its ended referrals are
 erased."""

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #15: small-number suppression with secondary suppression."""
+"""docs/security-checklist.md row 15: small-number suppression with secondary suppression."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Shared ground for the access-control tests (SECURITY-CHECKLIST #11, #13, #14, #16,
+"""Shared ground for the access-control tests (docs/security-checklist.md row 11, #13, #14, #16,
 #18, #19): the persona users by name, every route the project serves, and a "world"
 of two rich referrals, ours and the others', built through the real services.
 

@@ -1,7 +1,7 @@
 """Every route the project serves, and how the access-control tests use it.
 
 ``ROWS``: each route with an object id, how to point it at an object of a ``Target``
-and which methods it answers (SECURITY-CHECKLIST #11). ``OTHER_ROUTES``: the routes
+and which methods it answers (docs/security-checklist.md row 11). ``OTHER_ROUTES``: the routes
 without one. ``USED_BY``: for each route, a persona who may use it (``None``: signed
 out), for the CSRF (#16) and no-store (#18) checks. A new route must be added here.
 """

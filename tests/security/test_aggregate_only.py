@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #14: the service lead reaches only aggregate endpoints, and those
+"""docs/security-checklist.md row 14: the service lead reaches only aggregate endpoints, and those
 hold no referral reference, no name and no free text. (The per-referral half, a 404
 on every per-referral route, is in test_url_matrix.py.)
 

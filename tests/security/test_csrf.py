@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #16, CSRF on all state-changing requests.
+"""docs/security-checklist.md row 16, CSRF on all state-changing requests.
 
 For every route: a POST without a CSRF token, from a persona who may use the route,
 is refused with 403. For a route that changes something, the same empty post with the

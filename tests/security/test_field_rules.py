@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #13, field-level and state-level rules.
+"""docs/security-checklist.md row 13, field-level and state-level rules.
 
 Posting a field a role may not change leaves the database as it was, even alongside
 a valid form; and each role's pages show exactly the parts of the referral that role
@@ -47,7 +47,7 @@ def _markers_in(html: str) -> set[str]:
 
 # --- snapshot per role -------------------------------------------------------------------
 
-# What the referral page shows each role of our referral (SERVICE.md "Who uses it" and
+# What the referral page shows each role of our referral (docs/service.md "Who uses it" and
 # "Data"): the coordinator gets only what a therapist needs to make contact; the staff
 # member their status; session notes are on no referral page at all.
 DETAIL_PAGE_SEES = {

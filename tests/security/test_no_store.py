@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #18: pages for signed-in people are ``Cache-Control: no-store``,
+"""docs/security-checklist.md row 18: pages for signed-in people are ``Cache-Control: no-store``,
 and no personal data travels in a URL (no route or query parameter named like a
 name, e-mail, phone number or date of birth)."""
 

@@ -1,4 +1,4 @@
-"""SECURITY-CHECKLIST #11 (IDOR matrix), #14 (the service lead reaches no per-referral
+"""docs/security-checklist.md row 11 (IDOR matrix), #14 (the service lead reaches no per-referral
 page) and #19 (read-audit).
 
 Every route with an object id has a row in tests/security/routes.py saying how to point it at an object and

@@ -1,4 +1,4 @@
-"""The provider coordinator's queue and allocation page (SERVICE.md step 5)."""
+"""The provider coordinator's queue and allocation page (docs/service.md step 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ending support (SERVICE.md step 11): exit pathway and general comments, a preview of
+"""Ending support (docs/service.md step 11): exit pathway and general comments, a preview of
 exactly what the line manager and staff member receive, warnings, then closing."""
 
 import html

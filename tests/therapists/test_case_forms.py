@@ -4,7 +4,7 @@ carry the version the therapist saw."""
 import pytest
 import time_machine
 
-from therapists import forms as case_forms
+from referrals.forms import support as case_forms
 
 
 @pytest.mark.parametrize(

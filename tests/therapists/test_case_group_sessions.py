@@ -1,4 +1,4 @@
-"""Group sessions on a group referral (SERVICE.md step 10): date, length, number of
+"""Group sessions on a group referral (docs/service.md step 10): date, length, number of
 attendees, the allocated therapist as facilitator; counted apart from individual ones."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Session notes are the allocated therapist's alone (SERVICE.md "Data"): no page the
+"""Session notes are the allocated therapist's alone (docs/service.md "Data"): no page the
 line manager, the PSW or the staff member sees ever renders them."""
 
 import pytest

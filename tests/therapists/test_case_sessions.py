@@ -1,5 +1,5 @@
 """Sessions through the web layer: the cap of 3, review, extension to 6, one
-exceptional 7th, never an 8th; only attended sessions count (SERVICE.md step 8)."""
+exceptional 7th, never an 8th; only attended sessions count (docs/service.md step 8)."""
 
 import html
 from datetime import timedelta

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from referrals import services
 from referrals.models import Referral
-from therapists.views.cases import _ics_fold
+from therapists.views.key_dates import _ics_fold
 
 pytestmark = pytest.mark.django_db
 

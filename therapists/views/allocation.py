@@ -1,5 +1,5 @@
 """Provider coordinator: accepted referrals awaiting a therapist, and allocating or
-reallocating one (SERVICE.md step 5: "the coordinator identifies and allocates a
+reallocating one (docs/service.md step 5: "the coordinator identifies and allocates a
 therapist")."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.selectors import get_referral_for_user, referrals_visible_to
-from referrals.views.intake import conflict, posted_version
+from referrals.views.detail import conflict, posted_version
 from therapists.models import Therapist
 
 

@@ -1,4 +1,4 @@
-"""The therapist's workspace (SERVICE.md steps 6-11): "My cases", and one page per case
+"""The therapist's workspace (docs/service.md steps 6-11): "My cases", and one page per case
 for the first meeting, manager contact, sessions, review, extension, key dates, group
 sessions and closure.
 
@@ -10,24 +10,21 @@ person may not work on is a 403). Every change goes through ``referrals.services
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.audit import record_access
-from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import services, sla
-from referrals.models import KeyDate, Referral
+from referrals.forms import support as case_forms
+from referrals.models import Referral
 from referrals.selectors import closure_summary_for, get_referral_for_user
-from referrals.summaries import personal_detail_warnings, summary_text
-from therapists import forms as case_forms
 from therapists.selectors import (
     cases_for_therapist,
     key_date_reading,
@@ -40,7 +37,7 @@ from therapists.selectors import (
 @login_required
 @require_safe
 def my_cases(request: HttpRequest) -> HttpResponse:
-    """SERVICE.md "Who uses it": the therapist sees "only cases allocated to them",
+    """docs/service.md "Who uses it": the therapist sees "only cases allocated to them",
     each with the next thing due and its deadline."""
     perms.require(request.user, perms.is_therapist)
     now = timezone.now()
@@ -51,13 +48,13 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 # --- the case page ---------------------------------------------------------------------
 
 
-def _case_for_therapist(request: HttpRequest, referral_id: int, *, audit: bool = True) -> Referral:
+def case_for_therapist(request: HttpRequest, referral_id: int, *, audit: bool = True) -> Referral:
     referral = get_referral_for_user(request, referral_id, audit=audit)
     perms.require(request.user, perms.can_act_as_therapist, referral)
     return referral
 
 
-def _case_url(referral: Referral, anchor: str = "") -> str:
+def case_url(referral: Referral, anchor: str = "") -> str:
     url = reverse("therapists:case", args=[referral.pk])
     return f"{url}#{anchor}" if anchor else url
 
@@ -69,7 +66,7 @@ def _closure_initial(referral: Referral) -> dict:
     return {"comments": summary.comments, "exit_pathways": list(summary.exit_pathways.all())}
 
 
-def _workspace(
+def workspace(
     request: HttpRequest,
     referral: Referral,
     *,
@@ -154,472 +151,140 @@ def _workspace(
 @login_required
 @require_safe
 def case(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _workspace(request, _case_for_therapist(request, referral_id))
+    return workspace(request, case_for_therapist(request, referral_id))
 
 
-def _act(
-    request: HttpRequest,
-    referral_id: int,
-    *,
-    key: str,
-    form_class: type[case_forms.CaseForm],
-    action: Callable[[Referral, dict], object],
-    done: str,
-    anchor: str,
-) -> HttpResponse:
-    """Post one form on the case page: do it and go back to the page, or show the page
-    again with the form as typed and what needs changing (409 for a conflict)."""
-    referral = _case_for_therapist(request, referral_id)
-    form = form_class(request.POST)
-    status = case_forms.run_service(
-        form, lambda data: action(referral, data), current_version=referral.version
-    )
-    if status is None:
-        messages.success(request, done)
-        return redirect(_case_url(referral, anchor))
-    if status == case_forms.CONFLICT:
-        referral = _case_for_therapist(request, referral_id, audit=False)
-        case_forms.refresh_version(form, referral.version)
-    return _workspace(request, referral, bound={key: form}, status=status)
+@dataclass(frozen=True)
+class CaseAction:
+    """One form on the case page and the service it runs.
+
+    ``fields`` are read from the form into the service's keyword arguments; the
+    service also gets the referral, the person acting and, when ``versioned``, the
+    version the form was loaded with (``expected_version``)."""
+
+    route: str  # under cases/<referral_id>/; the URL's name is the entry's key
+    form_key: str  # the form's name in the page's context
+    form_class: type[case_forms.CaseForm]
+    service: Callable[..., object]
+    fields: tuple[str, ...]
+    done: str  # what the person is told when it worked
+    anchor: str  # where on the case page to go back to
+    versioned: bool = True
+
+    def run(self, referral: Referral, data: dict, *, by) -> object:
+        kwargs = {name: data[name] for name in self.fields}
+        if self.versioned:
+            kwargs["expected_version"] = data["version"]
+        return self.service(referral_id=referral.pk, by=by, **kwargs)
 
 
-@login_required
-@require_POST
-def plan_first_meeting(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="plan",
-        form_class=case_forms.PlanFirstMeetingForm,
-        action=lambda referral, data: services.plan_first_meeting(
-            referral_id=referral.pk,
-            by=request.user,
-            planned_at=data["planned_at"],
-            expected_version=data["version"],
-        ),
-        done="The planned first meeting is saved.",
-        anchor="first-meeting",
-    )
-
-
-@login_required
-@require_POST
-def record_first_meeting(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="first",
-        form_class=case_forms.FirstMeetingForm,
-        action=lambda referral, data: services.record_first_meeting(
-            referral_id=referral.pk,
-            by=request.user,
-            held_at=data["held_at"],
-            mode=data["mode"],
-            notes=data["notes"],
-            expected_version=data["version"],
-        ),
-        done="The first meeting is recorded. Thank you.",
-        anchor="first-meeting",
-    )
-
-
-@login_required
-@require_POST
-def record_manager_contact(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="contact",
-        form_class=case_forms.ManagerContactForm,
-        action=lambda referral, data: services.record_manager_contact(
-            referral_id=referral.pk,
-            by=request.user,
-            contacted_at=data["contacted_at"],
-            expected_version=data["version"],
-        ),
-        done="The contact with the line manager is recorded.",
-        anchor="manager-contact",
-    )
-
-
-def _record_session(referral: Referral, data: dict, *, by) -> None:
-    services.record_therapy_session(
-        referral_id=referral.pk,
-        by=by,
-        held_at=data["held_at"],
-        mode=data["mode"],
-        attendance=data["attendance"],
-        cancellation_reason=data["cancellation_reason"],
-        notes=data["notes"],
-        expected_version=data["version"],
-    )
-
-
-@login_required
-@require_POST
-def record_session(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="session",
-        form_class=case_forms.TherapySessionForm,
-        action=lambda referral, data: _record_session(referral, data, by=request.user),
-        done="The session is recorded.",
-        anchor="sessions",
-    )
-
-
-@login_required
-@require_POST
-def record_group_session(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="group",
-        form_class=case_forms.GroupSessionForm,
-        action=lambda referral, data: services.record_group_session(
-            referral_id=referral.pk,
-            by=request.user,
-            held_at=data["held_at"],
-            attendees=data["attendees"],
-            mode=data["mode"],
-            duration_minutes=data["duration_minutes"],
-            expected_version=data["version"],
-        ),
-        done="The group session is recorded.",
-        anchor="group-sessions",
-    )
-
-
-@login_required
-@require_POST
-def record_review(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="review",
-        form_class=case_forms.ReviewForm,
-        action=lambda referral, data: services.record_review(
-            referral_id=referral.pk,
-            by=request.user,
-            outcome=data["outcome"],
-            reason=data["reason"],
-            expected_version=data["version"],
-        ),
-        done="The review is recorded.",
-        anchor="review",
-    )
-
-
-@login_required
-@require_POST
-def request_exceptional_session(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="exceptional",
-        form_class=case_forms.ExceptionalSessionForm,
-        action=lambda referral, data: services.request_exceptional_session(
-            referral_id=referral.pk,
-            by=request.user,
-            reason=data["reason"],
-            expected_version=data["version"],
-        ),
-        done="Your request is with the Principal Social Worker and Service Manager. "
+# The actions on a case, as data: one URL each (``urlpatterns`` below), one view.
+CASE_ACTIONS: dict[str, CaseAction] = {
+    "plan_first_meeting": CaseAction(
+        "first-meeting/plan/",
+        "plan",
+        case_forms.PlanFirstMeetingForm,
+        services.plan_first_meeting,
+        ("planned_at",),
+        "The planned first meeting is saved.",
+        "first-meeting",
+    ),
+    "first_meeting": CaseAction(
+        "first-meeting/",
+        "first",
+        case_forms.FirstMeetingForm,
+        services.record_first_meeting,
+        ("held_at", "mode", "notes"),
+        "The first meeting is recorded. Thank you.",
+        "first-meeting",
+    ),
+    "manager_contact": CaseAction(
+        "manager-contact/",
+        "contact",
+        case_forms.ManagerContactForm,
+        services.record_manager_contact,
+        ("contacted_at",),
+        "The contact with the line manager is recorded.",
+        "manager-contact",
+    ),
+    "session": CaseAction(
+        "sessions/",
+        "session",
+        case_forms.TherapySessionForm,
+        services.record_therapy_session,
+        ("held_at", "mode", "attendance", "cancellation_reason", "notes"),
+        "The session is recorded.",
+        "sessions",
+    ),
+    "group_session": CaseAction(
+        "group-sessions/",
+        "group",
+        case_forms.GroupSessionForm,
+        services.record_group_session,
+        ("held_at", "attendees", "mode", "duration_minutes"),
+        "The group session is recorded.",
+        "group-sessions",
+    ),
+    "review": CaseAction(
+        "review/",
+        "review",
+        case_forms.ReviewForm,
+        services.record_review,
+        ("outcome", "reason"),
+        "The review is recorded.",
+        "review",
+    ),
+    "exceptional_session": CaseAction(
+        "exceptional-session/",
+        "exceptional",
+        case_forms.ExceptionalSessionForm,
+        services.request_exceptional_session,
+        ("reason",),
+        "Your request is with the Principal Social Worker and Service Manager. "
         "You will be told of their decision.",
-        anchor="review",
-    )
-
-
-# --- key dates -------------------------------------------------------------------------
-
-
-@login_required
-@require_POST
-def add_key_date(request: HttpRequest, referral_id: int) -> HttpResponse:
-    return _act(
-        request,
-        referral_id,
-        key="key_date",
-        form_class=case_forms.KeyDateForm,
-        action=lambda referral, data: services.save_key_date(
-            referral_id=referral.pk,
-            by=request.user,
-            kind=data["kind"],
-            date=data["date"],
-            label=data["label"],
-        ),
-        done="The key date is saved.",
-        anchor="key-dates",
-    )
-
-
-def _key_date(referral: Referral, key_date_id: int) -> KeyDate:
-    return get_object_or_404(referral.key_dates, pk=key_date_id)
-
-
-@login_required
-def edit_key_date(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
-    referral = _case_for_therapist(request, referral_id)
-    key_date = _key_date(referral, key_date_id)
-    status = 200
-    if request.method == "POST":
-        form = case_forms.KeyDateForm(request.POST)
-        status = case_forms.run_service(
-            form,
-            lambda data: services.save_key_date(
-                referral_id=referral.pk,
-                by=request.user,
-                kind=data["kind"],
-                date=data["date"],
-                label=data["label"],
-                key_date_id=key_date.pk,
-            ),
-            current_version=referral.version,
-        )
-        if status is None:
-            messages.success(request, "The key date is updated.")
-            return redirect(_case_url(referral, "key-dates"))
-        if status == case_forms.CONFLICT:
-            referral = _case_for_therapist(request, referral_id, audit=False)
-            case_forms.refresh_version(form, referral.version)
-    else:
-        form = case_forms.KeyDateForm(
-            initial={
-                "version": referral.version,
-                "kind": key_date.kind,
-                "date": key_date.date,
-                "label": key_date.label,
-            }
-        )
-    context = {
-        "referral": referral,
-        "key_date": key_date,
-        "form": form,
-        "may_change_key_dates": perms.may(referral, "change_key_dates", request.user),
-    }
-    return render(request, "therapists/key_date_edit.html", context, status=status)
+        "review",
+    ),
+    "key_date_add": CaseAction(
+        "key-dates/",
+        "key_date",
+        case_forms.KeyDateForm,
+        services.save_key_date,
+        ("kind", "date", "label"),
+        "The key date is saved.",
+        "key-dates",
+        versioned=False,
+    ),
+}
 
 
 @login_required
 @require_POST
-def remove_key_date(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
-    referral = _case_for_therapist(request, referral_id)
-    key_date = _key_date(referral, key_date_id)
-    form = case_forms.ConfirmForm(request.POST)
+def case_action(request: HttpRequest, referral_id: int, *, action: str) -> HttpResponse:
+    """Post one form on the case page (``CASE_ACTIONS[action]``): do it and go back to
+    the page, or show the page again with the form as typed and what needs changing
+    (409 for a conflict)."""
+    spec = CASE_ACTIONS[action]
+    referral = case_for_therapist(request, referral_id)
+    form = spec.form_class(request.POST)
     status = case_forms.run_service(
         form,
-        lambda data: services.remove_key_date(
-            referral_id=referral.pk, by=request.user, key_date_id=key_date.pk
-        ),
+        lambda data: spec.run(referral, data, by=request.user),
         current_version=referral.version,
     )
     if status is None:
-        messages.success(request, "The key date is removed.")
-        return redirect(_case_url(referral, "key-dates"))
-    for error in form.non_field_errors():
-        messages.error(request, error)
+        messages.success(request, spec.done)
+        return redirect(case_url(referral, spec.anchor))
     if status == case_forms.CONFLICT:
-        referral = _case_for_therapist(request, referral_id, audit=False)
-    return _workspace(request, referral, status=status)
-
-
-def _ics_text(value: str) -> str:
-    """RFC 5545 3.3.11: escape backslash, semicolon, comma and newlines."""
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_fold(line: str) -> str:
-    """RFC 5545 3.1: lines longer than 75 octets are folded with CRLF + space."""
-    raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return line
-    parts, current = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        limit = 75 if not parts else 74
-        if len(current) + len(encoded) > limit:
-            parts.append(current.decode("utf-8"))
-            current = b""
-        current += encoded
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts)
-
-
-def key_date_calendar(key_date: KeyDate, referral: Referral, *, host: str) -> str:
-    """An all-day VEVENT holding only the key date's type and the case reference."""
-    stamp = timezone.now().astimezone(UTC)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Critical Incident Response Service//CIRS//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:cirs-key-date-{key_date.pk}@{host}",
-        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-        f"DTSTART;VALUE=DATE:{key_date.date:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{key_date.date + timedelta(days=1):%Y%m%d}",
-        "SUMMARY:" + _ics_text(f"{referral.reference}: key date ({key_date.get_kind_display()})"),
-        "TRANSP:TRANSPARENT",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
-
-
-@login_required
-@require_safe
-def key_date_ics(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
-    """A calendar file for one key date (RFC 5545); the download is audited."""
-    referral = _case_for_therapist(request, referral_id, audit=False)
-    key_date = _key_date(referral, key_date_id)
-    record_access(
-        request,
-        action=AuditEvent.Action.DOWNLOAD,
-        object_type="referral",
-        object_id=referral.pk,
-        detail=f"key date {key_date.pk} calendar file",
-    )
-    body = key_date_calendar(key_date, referral, host=request.get_host().split(":")[0])
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-    filename = f"{referral.reference}-key-date-{key_date.pk}.ics"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-# --- closure ---------------------------------------------------------------------------
-
-
-@login_required
-@require_POST
-def save_closure_summary(request: HttpRequest, referral_id: int) -> HttpResponse:
-    """Step one of closing: save the draft, then show exactly what will be sent."""
-    referral = _case_for_therapist(request, referral_id)
-    form = case_forms.ClosureSummaryForm(request.POST)
-    status = case_forms.run_service(
-        form,
-        lambda data: _save_summary(referral, data, by=request.user),
-        current_version=referral.version,
-    )
-    if status is None:
-        return redirect("therapists:closure_preview", referral_id=referral.pk)
-    if status == case_forms.CONFLICT:
-        referral = _case_for_therapist(request, referral_id, audit=False)
+        referral = case_for_therapist(request, referral_id, audit=False)
         case_forms.refresh_version(form, referral.version)
-    return _workspace(request, referral, bound={"closure": form}, status=status)
-
-
-def _save_summary(referral: Referral, data: dict, *, by) -> None:
-    services.save_closure_summary(
-        referral_id=referral.pk,
-        by=by,
-        exit_pathways=data["exit_pathways"],
-        comments=data["comments"],
-    )
-
-
-def _preview(
-    request: HttpRequest,
-    referral: Referral,
-    *,
-    form: case_forms.ConfirmForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    summary = referral.closure_summary
-    sent = bool(summary.text)
-    context = {
-        "referral": referral,
-        "summary": summary,
-        "text": summary.text if sent else summary_text(referral),
-        "sent": sent,
-        "warnings": [] if sent else personal_detail_warnings(referral, summary.comments),
-        "form": form or case_forms.ConfirmForm(initial={"version": referral.version}),
-        "closing_refusal": services.closing_refusal(referral),
-        "staff_copy": bool(referral.staff_user_id or referral.staff_email),
-    }
-    return render(request, "therapists/closure_preview.html", context, status=status)
-
-
-@login_required
-@require_safe
-def closure_preview(request: HttpRequest, referral_id: int) -> HttpResponse:
-    """SERVICE.md step 11: the therapist sees exactly the text the line manager and the
-    staff member will receive, with a warning for anything personal, before it is sent."""
-    referral = _case_for_therapist(request, referral_id)
-    if not referral.has_closure_summary():
-        messages.info(request, "Please choose the exit pathway and write the summary first.")
-        return redirect(_case_url(referral, "closure"))
-    return _preview(request, referral)
-
-
-@login_required
-@require_POST
-def confirm_closure(request: HttpRequest, referral_id: int) -> HttpResponse:
-    referral = _case_for_therapist(request, referral_id)
-    if not referral.has_closure_summary():
-        messages.info(request, "Please choose the exit pathway and write the summary first.")
-        return redirect(_case_url(referral, "closure"))
-    form = case_forms.ConfirmForm(request.POST)
-    status = case_forms.run_service(
-        form,
-        lambda data: services.close_referral(
-            referral_id=referral.pk, by=request.user, expected_version=data["version"]
-        ),
-        current_version=referral.version,
-    )
-    if status is None:
-        messages.success(
-            request,
-            "Support has ended. The summary is on its way to the line manager, with a copy "
-            "for the staff member. Thank you for your work with them.",
-        )
-        return redirect(_case_url(referral))
-    if status == case_forms.CONFLICT:
-        referral = _case_for_therapist(request, referral_id, audit=False)
-        case_forms.refresh_version(form, referral.version)
-    return _preview(request, referral, form=form, status=status)
+    return workspace(request, referral, bound={spec.form_key: form}, status=status)
 
 
 urlpatterns = [
     path("cases/", my_cases, name="my_cases"),
     path("cases/<int:referral_id>/", case, name="case"),
-    path(
-        "cases/<int:referral_id>/first-meeting/plan/",
-        plan_first_meeting,
-        name="plan_first_meeting",
+    *(
+        path(f"cases/<int:referral_id>/{spec.route}", case_action, {"action": name}, name=name)
+        for name, spec in CASE_ACTIONS.items()
     ),
-    path("cases/<int:referral_id>/first-meeting/", record_first_meeting, name="first_meeting"),
-    path(
-        "cases/<int:referral_id>/manager-contact/",
-        record_manager_contact,
-        name="manager_contact",
-    ),
-    path("cases/<int:referral_id>/sessions/", record_session, name="session"),
-    path("cases/<int:referral_id>/group-sessions/", record_group_session, name="group_session"),
-    path("cases/<int:referral_id>/review/", record_review, name="review"),
-    path(
-        "cases/<int:referral_id>/exceptional-session/",
-        request_exceptional_session,
-        name="exceptional_session",
-    ),
-    path("cases/<int:referral_id>/key-dates/", add_key_date, name="key_date_add"),
-    path(
-        "cases/<int:referral_id>/key-dates/<int:key_date_id>/edit/",
-        edit_key_date,
-        name="key_date_edit",
-    ),
-    path(
-        "cases/<int:referral_id>/key-dates/<int:key_date_id>/remove/",
-        remove_key_date,
-        name="key_date_remove",
-    ),
-    path(
-        "cases/<int:referral_id>/key-dates/<int:key_date_id>/calendar.ics",
-        key_date_ics,
-        name="key_date_ics",
-    ),
-    path("cases/<int:referral_id>/closure/", save_closure_summary, name="closure"),
-    path("cases/<int:referral_id>/closure/preview/", closure_preview, name="closure_preview"),
-    path("cases/<int:referral_id>/closure/confirm/", confirm_closure, name="closure_confirm"),
 ]

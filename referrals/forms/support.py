@@ -1,5 +1,5 @@
-"""Forms for the therapist's workspace (SERVICE.md steps 6-12) and the PSW/SMPE's
-extension decisions. Forms only check the shape of what was typed; the rules of the
+"""Forms for the support work: the therapist's case workspace (docs/service.md, steps
+6-12), withdrawal, and the PSW/SMPE's extension decisions. Forms only check the shape of what was typed; the rules of the
 service (caps, states, dates) are the services' to enforce."""
 
 from __future__ import annotations

@@ -17,7 +17,15 @@ from django.utils import timezone
 
 from accounts.roles import Role, group_name
 from referrals import services
-from referrals.models import CriticalIncident, ExitPathway, Review, Team, TherapySession
+from referrals.models import (
+    CriticalIncident,
+    ExitPathway,
+    Referral,
+    Review,
+    Team,
+    TherapySession,
+    TransitionLog,
+)
 from referrals.selectors import referrals_visible_to
 from therapists.models import Provider, Therapist
 
@@ -223,8 +231,6 @@ class Command(BaseCommand):
     def _age_some_referrals(self, *managers) -> None:
         """Shift every timestamp of a few demo referrals back together, so their
         history stays consistent (demo data only; real referrals are never edited)."""
-        from referrals.models import Referral, TransitionLog
-
         for manager in managers:
             for referral in referrals_visible_to(manager).filter(staff_name__in=self.AGES):
                 age = self.AGES[referral.staff_name]

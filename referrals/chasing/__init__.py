@@ -1,0 +1,75 @@
+"""Chasing every clock: who is told, when, and how each chase goes out exactly once.
+
+docs/service.md, "Clocks": "A chase is sent once per clock and level, never twice, even
+when the job runs again, crashes midway, or two workers run at once."
+
+The rules below (``CHASE_RULES``) are the table of docs/service.md written as data. A
+clock starts and stops as ``referrals/sla.py`` says (``sla.CLOCKS`` and the same
+``clock_spans`` feed the badges), and each level fires at one moment of that clock:
+
+* ``near``   — less than ``CIRS_CLOCK_NEAR_FRACTION`` of the working time to the first
+  deadline (the target, or the limit when there is no target) is left;
+* ``target`` — the target has passed;
+* ``limit``  — the limit has passed, plus, for some levels, a configured number of
+  further working days.
+
+| clock           | stops when                                 | level 1                        | level 2                          | level 3                                   |
+|-----------------|--------------------------------------------|--------------------------------|----------------------------------|-------------------------------------------|
+| triage          | accepted or declined (more information     | PSW & SMPE, near the target    | PSW & SMPE, past the limit       |                                           |
+|                 | pauses it, resubmission restarts it)       |                                |                                  |                                           |
+| allocation      | a therapist is allocated                   | provider coordinator, near the | PSW, past the limit              |                                           |
+|                 |                                            | target                         |                                  |                                           |
+| first_meeting   | a first meeting is *held* (planning one    | therapist, past the 48-hour    | provider coordinator, past the   | PSW, limit + CIRS_FIRST_MEETING_PSW_AFTER_ |
+|                 | does not stop it)                          | target                         | limit                            | LIMIT_DAYS working days                   |
+| manager_contact | the manager contact is recorded            | therapist, near the limit      | PSW, past the limit              |                                           |
+| review          | the review is recorded                     | therapist, near the limit      | therapist, past the limit        |                                           |
+| closure_summary | the referral is closed with its summary    | therapist, near the limit      | PSW, past the limit              |                                           |
+| key_date        | the date passes or is removed              | therapist, CIRS_KEY_DATE_REMINDER_DAYS calendar days before the date (a changed date is a new reminder) | | |
+
+How "exactly once" works: the ``ChaseRecord`` row for (referral, clock, level,
+window) is inserted first, in the same transaction as the in-app notices and the
+outbox rows. The unique constraint ``chase_once`` lets only one worker win; a crash
+rolls back the record together with the e-mails, so the next sweep tries again; once
+committed, the outbox row is sent (and retried) by ``flush_outbox`` until it goes.
+The window is the moment the clock started, so a clock that restarts (triage after a
+resubmission) is chased afresh, and a key date's window is its id and date.
+
+Only the highest level that is due is sent: a sweep that first finds a clock past its
+limit sends the escalation, not a late "getting close" notice as well.
+
+How it stays set-based: per level, one query selects the referrals whose clock runs
+and may be due (a cheap calendar bound: a working-time span never ends sooner in
+calendar time) and that have no chase at this level or above for this window; the
+exact working-day check then runs in Python on that short list. The query count does
+not grow with the number of open referrals.
+
+Chases and reminders go out in working hours only (``CIRS_WORKING_HOURS`` on working
+days, Europe/London): one found at night waits in the outbox until the next working
+morning. Notices caused by a person's action (``referrals/notifications.py``) are
+never held.
+"""
+
+from referrals.chasing.digest import DigestItem, digest_items, send_weekly_digest
+from referrals.chasing.rules import CHASE_RULES, KEY_DATE_CLOCK, ChaseLevel, ChaseRule, To, When
+from referrals.chasing.sweep import chase_clock, recipients, remind_key_dates, sweep
+from referrals.chasing.timing import due_at, earliest_due_after_start, send_at, window_for
+
+__all__ = [
+    "CHASE_RULES",
+    "KEY_DATE_CLOCK",
+    "ChaseLevel",
+    "ChaseRule",
+    "DigestItem",
+    "To",
+    "When",
+    "chase_clock",
+    "digest_items",
+    "due_at",
+    "earliest_due_after_start",
+    "recipients",
+    "remind_key_dates",
+    "send_at",
+    "send_weekly_digest",
+    "sweep",
+    "window_for",
+]
