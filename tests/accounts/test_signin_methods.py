@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.oidc import Reason, SignInRefused, role_groups, roles_from_claims
+from accounts.council_accounts import Reason, SignInRefused, role_groups, roles_from_claims
 from accounts.roles import Role
 from accounts.signin_methods import (
     LOCAL,
