@@ -87,7 +87,11 @@ class MFARequiredMiddleware:
 
 class CirsAdminSite(OTPAdminSite):
     """The admin asks for the code whenever the second step is switched on, and its only
-    way in is the service's own sign-in page (one door: lockout, audit and code step)."""
+    way in is the service's own sign-in page (one door: lockout, audit and code step).
+    It is ``admin.site`` (``accounts/admin_site.py``), under the usual name "admin"."""
+
+    def __init__(self, name: str = "admin"):
+        super().__init__(name)
 
     def has_permission(self, request: HttpRequest) -> bool:
         return AdminSite.has_permission(self, request) and is_satisfied(

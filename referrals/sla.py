@@ -1,7 +1,7 @@
 """Which clock runs on a referral, from what event, and what stops it.
 
 docs/service.md, "Clocks": each clock, with the event that starts it and the event that
-stops it. The chase sweep (``referrals/chasing.py``) applies the same definitions as
+stops it. The chase sweep (``referrals/chasing/``) applies the same definitions as
 set-based queries; the badges on every queue read them from here.
 
 | clock            | starts                         | stops                                      |
@@ -56,7 +56,7 @@ class ClockDefinition:
 _SUPPORT = Q(state__in=Referral.SUPPORT_STATES)
 
 # Whether each clock runs, as a database filter for the chase sweep
-# (``referrals/chasing.py``). ``clock_spans`` below says the same of one referral,
+# (``referrals/chasing/``). ``clock_spans`` below says the same of one referral,
 # for the badges; tests/referrals/test_sla.py checks the two agree.
 CLOCKS: dict[str, ClockDefinition] = {
     "triage": ClockDefinition("submitted_at", Q(state=S.SUBMITTED)),

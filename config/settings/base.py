@@ -151,7 +151,7 @@ if env_int("AXES_PROXY_COUNT", 0):
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # Second step (TOTP) for password sign-in: "all", "none" or a comma list of Role values
-# (referrals/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.
+# (accounts/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.
 CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["none"])
 OTP_TOTP_ISSUER = "CIRS"
 

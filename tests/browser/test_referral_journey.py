@@ -17,7 +17,7 @@ from referrals.models import CriticalIncident, Referral, TherapySession, Transit
 PASSWORD = "a-long-test-passphrase"  # tests/factories.py UserFactory
 TOO_LONG_AGO_MONTHS = 4
 CATEGORY = CriticalIncident.Category.PRACTITIONER_HARMED
-# Field labels from referrals/forms.py; "Telephone" and "E-mail" appear twice (staff member
+# Field labels from referrals/forms/intake.py; "Telephone" and "E-mail" appear twice (staff member
 # and line manager), so those two are found by id.
 TYPED = {
     "Name of staff member": "Robin Achebe",

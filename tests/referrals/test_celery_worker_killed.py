@@ -61,7 +61,7 @@ def test_a_worker_killed_mid_send_still_delivers_the_e_mail_once(
         with publishing_to(redis_url) as producer:
             # The real path: the outbox row and its send task, handed over on commit.
             monkeypatch.setattr(
-                notifications,
+                mailer,
                 "_enqueue",
                 lambda task, *args: task.apply_async(args=args, producer=producer),
             )

@@ -1,4 +1,4 @@
-"""The clock sweep (referrals/chasing.py): each clock chased at the right moment, on both
+"""The clock sweep (referrals/chasing/): each clock chased at the right moment, on both
 sides of each deadline, across weekends and bank holidays; escalation order; once only;
 working hours; a constant number of queries."""
 
