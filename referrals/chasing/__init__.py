@@ -50,13 +50,22 @@ never held.
 """
 
 from referrals.chasing.digest import DigestItem, digest_items, send_weekly_digest
-from referrals.chasing.rules import CHASE_RULES, KEY_DATE_CLOCK, ChaseLevel, ChaseRule, To, When
+from referrals.chasing.rules import (
+    CHASE_RULES,
+    KEY_DATE_CLOCK,
+    KEY_DATE_TEMPLATE,
+    ChaseLevel,
+    ChaseRule,
+    To,
+    When,
+)
 from referrals.chasing.sweep import chase_clock, recipients, remind_key_dates, sweep
 from referrals.chasing.timing import due_at, earliest_due_after_start, send_at, window_for
 
 __all__ = [
     "CHASE_RULES",
     "KEY_DATE_CLOCK",
+    "KEY_DATE_TEMPLATE",
     "ChaseLevel",
     "ChaseRule",
     "DigestItem",
