@@ -283,3 +283,18 @@ def test_pages_of_a_council_session_let_sign_out_reach_the_provider(client, coun
     assert council.provider.issuer not in _form_action(
         client.get(reverse("referrals:notifications"))
     )
+
+
+def test_the_admin_shows_the_bound_council_identity(client, council, settings):
+    council.sign_in(client, "priya")
+    user = User.objects.get(email="priya@council.example")
+    client.logout()
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
+    settings.CIRS_MFA_REQUIRED_ROLES = ["none"]
+    client.force_login(admin)
+
+    page = client.get(reverse("admin:accounts_user_change", args=[user.pk]))
+
+    assert page.status_code == 200
+    assert "sub-priya" in page.text
+    assert council.provider.issuer in page.text
