@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -49,6 +49,13 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings.CELERY_RETRY_BACKOFF_MAX, seconds))
 
 
+def message_id(email: OutboundEmail) -> str:
+    """The ``Message-ID`` of an outbox row: the same on every attempt, so a copy sent
+    again after a crash is recognisably the same message."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    return f"<cirs-outbox-{email.pk}@{domain}>"
+
+
 def send_one(email_id: int, *, now=None, reraise: bool = False) -> bool:
     """Send one pending e-mail if it is due. Returns True when it went out.
 
@@ -56,43 +63,71 @@ def send_one(email_id: int, *, now=None, reraise: bool = False) -> bool:
     recorded, so the Celery task can retry it; the last failure is not raised (the row
     is FAILED and an alert logged, and retrying cannot help).
 
+    The row is marked sent inside the claim before the message goes, and that is
+    committed the moment the mail server accepts it, before the connection is closed;
+    a failed send puts it back. Only a crash between the server's "250 OK" and that
+    commit sends the message twice, and then with the same ``Message-ID``.
+
     ``attempts`` counts the sends that finished (delivered or refused); one cut off by
     a killed worker is rolled back with its claim."""
     now = now or timezone.now()
     failure, will_retry = None, False
-    with transaction.atomic():
-        email = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
-            .filter(pk=email_id, status=OutboundEmail.Status.PENDING, not_before__lte=now)
-            .first()
-        )
-        if email is None:  # not due, already sent, or another worker is sending it
-            return False
-        _limit_claim(CLAIM_LEASE)
-        email.attempts += 1
-        email.save(update_fields=["attempts"])
-        message = EmailMultiAlternatives(
-            subject=email.subject,
-            body=email.body_text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[email.to],
-            headers={"Auto-Submitted": "auto-generated"},
-        )
-        if email.body_html:
-            message.attach_alternative(email.body_html, "text/html")
-        try:
-            message.send(fail_silently=False)
-        except Exception as exc:  # noqa: BLE001 - recorded here, raised after the commit
-            failure = exc
-            will_retry = _failed(email, exc, now=now)
-        else:
-            OutboundEmail.objects.filter(pk=email.pk).update(
-                status=OutboundEmail.Status.SENT, sent_at=timezone.now(), last_error=""
+    smtp = get_connection(fail_silently=False)
+    try:
+        with transaction.atomic():
+            email = (
+                OutboundEmail.objects.select_for_update(skip_locked=True)
+                .filter(pk=email_id, status=OutboundEmail.Status.PENDING, not_before__lte=now)
+                .first()
             )
-            return True
+            if email is None:  # not due, already sent, or another worker is sending it
+                return False
+            _limit_claim(CLAIM_LEASE)
+            email.attempts += 1
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                attempts=email.attempts,
+                status=OutboundEmail.Status.SENT,
+                sent_at=timezone.now(),
+                last_error="",
+            )
+            try:
+                # Opened here, closed after the commit: send_messages() on a connection
+                # it did not open leaves it open instead of waiting for the goodbye.
+                smtp.open()
+                smtp.send_messages([_message(email, smtp)])
+            except Exception as exc:  # noqa: BLE001 - recorded here, raised after the commit
+                failure = exc
+                will_retry = _failed(email, exc, now=now)
+            else:
+                return True  # leaving the block commits: nothing else runs before it
+    finally:
+        _close_quietly(smtp)
     if reraise and will_retry:
         raise failure
     return False
+
+
+def _message(email: OutboundEmail, smtp) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers={"Auto-Submitted": "auto-generated", "Message-ID": message_id(email)},
+        connection=smtp,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    return message
+
+
+def _close_quietly(smtp) -> None:
+    """Say goodbye to the mail server after the commit. The message is already
+    accepted and recorded, so a server that hangs up rudely changes nothing."""
+    try:
+        smtp.close()
+    except (smtplib.SMTPException, OSError):
+        log.info("mail server connection closed uncleanly after sending")
 
 
 def _limit_claim(lease: timedelta) -> None:
@@ -113,7 +148,7 @@ def _failed(email: OutboundEmail, exc: Exception, *, now) -> bool:
     error = f"{type(exc).__name__}: {exc}"[:1000]
     if email.attempts >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=email.pk).update(
-            status=OutboundEmail.Status.FAILED, last_error=error
+            status=OutboundEmail.Status.FAILED, sent_at=None, last_error=error
         )
         log.error(
             "e-mail could not be sent after %s attempts and needs attention",
@@ -122,7 +157,10 @@ def _failed(email: OutboundEmail, exc: Exception, *, now) -> bool:
         )
         return False
     OutboundEmail.objects.filter(pk=email.pk).update(
-        last_error=error, not_before=now + backoff(email.attempts)
+        status=OutboundEmail.Status.PENDING,
+        sent_at=None,
+        last_error=error,
+        not_before=now + backoff(email.attempts),
     )
     log.warning(
         "e-mail send failed; will retry",

@@ -75,7 +75,9 @@ def expired(*, now=None):
 def erase_expired_personal_data(*, now=None) -> int:
     """Blank the personal fields of every expired referral; returns how many."""
     now = now or timezone.now()
-    ids = list(expired(now=now).select_for_update().values_list("pk", flat=True))
+    ids = list(
+        expired(now=now).select_for_update().order_by("pk").values_list("pk", flat=True)
+    )  # in one order, so two runs queue instead of deadlocking
     if not ids:
         return 0
     Referral.objects.filter(pk__in=ids).update(

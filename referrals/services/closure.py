@@ -133,11 +133,11 @@ def send_closure_summary(referral_id: int) -> int:
 
     Idempotent: the text is frozen once, and each recipient's notice key makes a
     second run tell no one. Returns how many people were told."""
-    referral = (
-        # Lock only the referral row: PostgreSQL cannot lock the nullable side of a join.
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("line_manager", "staff_user", "created_by")
-        .get(pk=referral_id)
+    # Lock the row, then read it with its people in a fresh statement (a locking read
+    # that waited would keep the joined rows it saw before the wait).
+    Referral.objects.select_for_update().filter(pk=referral_id).values_list("pk").get()
+    referral = Referral.objects.select_related("line_manager", "staff_user", "created_by").get(
+        pk=referral_id
     )
     summary = getattr(referral, "closure_summary", None)
     if referral.state != Referral.State.CLOSED or summary is None:

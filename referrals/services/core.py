@@ -2,6 +2,13 @@
 run the transition, save with a new version, and log it (docs/architecture.md,
 "Locks"). Every change to a referral goes through a function of ``referrals.services``;
 nothing calls a model transition directly.
+
+Lock order, the same in every service: the referral row first (``lock_referral``), then
+its children (extension requests, sessions, key dates, the closure summary ...). Two
+people acting on one referral at once then queue on the referral row; the second waits,
+sees the first one's result and is refused with ReferralChanged or TransitionNotAllowed
+(a kind 409 in the views), never a deadlock. A child's id given by a caller is read
+without a lock only to find its referral.
 """
 
 from __future__ import annotations
@@ -40,12 +47,12 @@ class RuleRefused(Exception):
 def lock_referral(referral_id: int, *, expected_version: int | None = None) -> Referral:
     """Fetch and lock the row for the rest of the transaction. Concurrent callers
     queue here; the second then sees the first one's result, not a stale copy."""
-    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer
-    # joins to provider and therapist; only the referral row needs the lock.
-    referral = (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("provider", "therapist", "incident")
-        .get(pk=referral_id)
+    # Lock first, then read with the joins in a statement of its own. A locking read
+    # that had to wait re-checks only the locked row: its outer joins keep the rows
+    # they saw before the wait, so a therapist changed meanwhile came back as None.
+    Referral.objects.select_for_update().filter(pk=referral_id).values_list("pk").get()
+    referral = Referral.objects.select_related("provider", "therapist", "incident").get(
+        pk=referral_id
     )
     if expected_version is not None and referral.version != expected_version:
         raise ReferralChanged

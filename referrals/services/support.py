@@ -248,8 +248,10 @@ def decide_extension_request(
     *, request_id: int, by, approve: bool, note: str = ""
 ) -> ExtensionRequest:
     """PSW/SMPE approve or refuse; the therapist is told."""
+    referral_id = ExtensionRequest.objects.values_list("referral_id", flat=True).get(pk=request_id)
+    referral = lock_referral(referral_id)  # the referral first, then its request (core.py)
     request = ExtensionRequest.objects.select_for_update().get(pk=request_id)
-    require(by, can_decide_extension, request.referral)
+    require(by, can_decide_extension, referral)
     if request.status != ExtensionRequest.Status.PENDING:
         raise ReferralChanged
     if not approve and not (note or "").strip():

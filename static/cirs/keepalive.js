@@ -23,7 +23,9 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": meta.dataset.csrf },
     }).then(function (response) {
-      if (response.ok) lastContact = Date.now();
+      if (!response.ok) return;
+      lastContact = Date.now();
+      meta.dataset.lastContact = String(lastContact); // when the server last heard from us
     });
   }
 

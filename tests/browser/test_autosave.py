@@ -38,8 +38,17 @@ def test_quiet_unsaved_referral_is_saved_as_a_draft_before_sign_out(
         "Typed slowly, then a long phone call."
     )
 
-    # Typing pings the server once; then the page stays quiet until just before the
-    # 30-minute idle limit, when the draft is saved for them.
+    # Typing pings the server once, at the first tick after a quiet minute. Wait for
+    # the reply and for the page to have noted it before moving the clock on: the
+    # idle countdown starts from that reply, wherever the fake clock then stands.
+    keepalive = reverse("still_here")
+    with page.expect_response(lambda r: r.url.endswith(keepalive)) as reply:
+        page.clock.run_for("01:20")
+    assert reply.value.ok
+    noted = page.locator('meta[name="cirs-session"][data-last-contact]')
+    noted.wait_for(state="attached")
+    # Then the page stays quiet until just before the 30-minute idle limit, when the
+    # draft is saved for them: at the first tick 27 minutes after that reply.
     with page.expect_navigation():
         page.clock.run_for("28:00")
 

@@ -1,17 +1,16 @@
 """Two workers sweeping at the same moment send one chase, not two (docs/security-checklist.md
 #25). Needs PostgreSQL: SQLite serialises every writer, so it would prove nothing."""
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
 
 from referrals import chasing
 from referrals.models import ChaseRecord, OutboundEmail
+from tests.concurrency import race
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -24,25 +23,19 @@ def test_two_concurrent_sweeps_send_one_chase(flow, requires_postgres, settings)
         referral = flow.referral()  # the PSW is the only triage lead here
     mail.outbox.clear()
     moment = datetime(2026, 3, 5, 11, tzinfo=LONDON)  # past the triage limit, working hours
-    start = threading.Barrier(2)
-    results, errors = [], []
-
-    def worker():
-        try:
-            start.wait(timeout=10)
-            results.append(chasing.sweep(now=moment))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
     with time_machine.travel(moment, tick=False):
-        threads = [threading.Thread(target=worker) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        # Each sweep stops inside its transaction after inserting its chase record
+        # until the other is seen waiting on that record's unique key: run one after
+        # the other, this raises NeverOverlapped.
+        run = race(
+            lambda: chasing.sweep(now=moment),
+            lambda: chasing.sweep(now=moment),
+            gate=r"^INSERT INTO \S*chaserecord",
+        )
 
+    assert sorted(run.seen) == ["gate", "waited"]
+    errors = [r for r in run.results if isinstance(r, Exception)]
+    results = [r for r in run.results if not isinstance(r, Exception)]
     assert errors == []
     assert sorted(results) == [0, 1]
     assert ChaseRecord.objects.filter(referral=referral, clock="triage").count() == 1

@@ -9,17 +9,17 @@ PostgreSQL: SQLite serialises every writer, so it would prove nothing.
 
 from __future__ import annotations
 
-import threading
 from functools import partial
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from accounts.roles import Role
 from referrals import services
 from referrals.models import Allocation, Referral, TransitionLog
 from referrals.services import ReferralChanged
+from tests.concurrency import race as prove_overlap
 from tests.factories import UserFactory
 
 S = Referral.State
@@ -29,26 +29,9 @@ transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True
 
 
 def race(*calls) -> list:
-    """Run the calls in threads released at the same instant; each result is the
-    return value or the exception raised."""
-    start = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            start.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the assertions look at it
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    """The calls at the same instant, proven to overlap (tests/concurrency.py); each
+    result is the return value or the exception raised."""
+    return prove_overlap(*calls).results
 
 
 def winners_and_losers(results) -> tuple[list, list]:
