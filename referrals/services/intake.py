@@ -82,6 +82,8 @@ def link_staff_member_account(user) -> int:
     with transaction.atomic():
         for referral_id in list(pending):
             referral = lock_referral(referral_id)
+            if referral.staff_user_id is not None:
+                continue  # linked meanwhile (read again under the lock)
             _link_staff_user(referral)
             if referral.staff_user_id is None:
                 continue

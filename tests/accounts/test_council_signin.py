@@ -298,3 +298,23 @@ def test_the_admin_shows_the_bound_council_identity(client, council, settings):
     assert page.status_code == 200
     assert "sub-priya" in page.text
     assert council.provider.issuer in page.text
+
+
+def test_linking_a_staff_member_twice_links_once_and_never_moves_a_link(flow, staff_member):
+    from referrals import services
+
+    theirs = flow.referral(staff_email="robin.new@council.example")
+    someone_elses = flow.referral(staff_email=staff_member.email)
+    robin = UserFactory(username="robin.new", email="Robin.New@council.example")
+
+    assert services.link_staff_member_account(robin) == 1
+    assert services.link_staff_member_account(robin) == 0
+
+    theirs.refresh_from_db()
+    someone_elses.refresh_from_db()
+    assert theirs.staff_user == robin
+    assert someone_elses.staff_user == staff_member
+    assert (
+        AuditEvent.objects.filter(object_id=str(theirs.pk), detail="staff_account_linked").count()
+        == 1
+    )
