@@ -19,6 +19,7 @@ from tests.accounts.oidc_server import (
     RunningProvider,
     require_node,
 )
+from tests.browser.axe import Checker
 
 pytestmark = [
     pytest.mark.browser,
@@ -60,9 +61,19 @@ def council_sign_in(tab, live_server, login: str) -> None:
     page.wait_for_url(re.compile("^" + re.escape(live_server.url)))
 
 
-def test_a_psw_signs_in_and_out_with_the_council_account(council_provider, live_server, open_tab):
+def test_a_psw_signs_in_and_out_with_the_council_account(
+    council_provider, live_server, open_tab, axe_source
+):
     tab = open_tab()
     page = tab.page
+    checker = Checker(axe_source)
+    # The sign-in page with both ways in, and a refusal page, pass axe.
+    checker.visit(tab, "signed out", live_server.url + reverse("login"))
+    checker.visit(tab, "signed out", live_server.url + reverse("oidc_authentication_callback"))
+    assert page.get_by_role("heading", name="This sign-in link has already been used").count() == 1
+    assert checker.violations == []
+    # The refusal page answers 400, which the console reports; nothing else went wrong.
+    assert [p for p in tab.problems() if "status of 400" not in p] == []
 
     council_sign_in(tab, live_server, "priya")
 
