@@ -65,7 +65,7 @@ def bank_holidays(years: range) -> list[int]:
     days = {
         day
         for year in years
-        for day in clocks._bank_holidays(year)  # noqa: SLF001 - the one calendar, reused
+        for day in clocks._bank_holidays(year)  # the one calendar, reused
         if day.weekday() < _WEEKDAYS
     }
     return sorted(day_number(day) for day in days)
@@ -127,9 +127,7 @@ def working_seconds(field: str, *, years: range):
     """``W(field)``: working seconds from the origin to the instant in ``field``."""
     n = _local_day_number(field)
     holidays = bank_holidays(years)
-    weekdays_before = Value(_WEEKDAYS) * (n / Value(7)) + Least(
-        Mod(n, Value(7)), Value(_WEEKDAYS)
-    )
+    weekdays_before = Value(_WEEKDAYS) * (n / Value(7)) + Least(Mod(n, Value(7)), Value(_WEEKDAYS))
     whole_days = ExpressionWrapper(
         weekdays_before - _holidays_before(n, holidays), output_field=IntegerField()
     )
@@ -156,4 +154,3 @@ def allowance_seconds(span) -> float | None:
     if unit == "working_days":
         return float(int(amount) * SECONDS_PER_DAY)
     return float(amount) * 3600.0
-
