@@ -1,43 +1,63 @@
-"""Service lead's monitoring dashboard and its downloads: aggregate, anonymised
-figures only (SERVICE.md "Monitoring"; SECURITY-CHECKLIST #14 and #15).
+"""Monitoring dashboard and its downloads: aggregate, anonymised figures only.
 
 The period travels as ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: dates only, nothing
-about any person. Every download is audited.
+about any person. A reader without case access sees whole months and quarters only
+(``periods.period_for``). Every read of the dashboard and every download is audited
+with the period. A PDF over more than ``CIRS_REPORT_ASYNC_THRESHOLD`` referrals is
+built in the background and offered on its own page when it is ready.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_safe
 
 from referrals import permissions as perms
 from referrals.audit import record_access
 from referrals.models import AuditEvent
-from reporting import exports
+from reporting import background, exports
 from reporting.figures import monitoring_figures
 from reporting.forms import PeriodForm
-from reporting.periods import Period, Quarter
-from reporting.sections import build_sections
+from reporting.models import ReportExport
+from reporting.periods import Period, Quarter, parts_for
+from reporting.sections import Section, build_sections
+
+
+def may_choose_any_dates(user) -> bool:
+    """The PSW and SMPE, who already see cases, may choose any date range; everyone
+    else (the service lead, the Head of Service) whole months and quarters."""
+    return perms.is_triager(user)
 
 
 def _period_form(request: HttpRequest) -> tuple[PeriodForm, Period | None]:
-    if "start" in request.GET or "end" in request.GET:
-        form = PeriodForm(request.GET)
-        return form, (form.period if form.is_valid() else None)
-    period = Period.current_quarter()
-    return PeriodForm(initial={"start": period.start, "end": period.end}), period
+    any_dates = may_choose_any_dates(request.user)
+    if "start" not in request.GET and "end" not in request.GET:
+        period = Period.current_quarter()
+        initial = {"start": period.start, "end": period.end}
+        return PeriodForm(initial=initial, any_dates=any_dates), period
+    form = PeriodForm(request.GET, any_dates=any_dates)
+    if not form.is_valid():
+        return form, None
+    period = form.period
+    if form.changed_dates:
+        # Show the dates the figures are really for, with a note next to the fields.
+        shown = PeriodForm(initial={"start": period.start, "end": period.end}, any_dates=False)
+        shown.changed_dates = True
+        return shown, period
+    return form, period
 
 
 def _query(period: Period) -> str:
     return urlencode({"start": period.start.isoformat(), "end": period.end.isoformat()})
 
 
-def _quarter_links(period: Period | None) -> list[dict[str, str]]:
+def _period_links(period: Period | None) -> list[dict[str, str]]:
     if period is None:
         return []
     quarter = period.quarter or Quarter.containing(period.end)
@@ -46,12 +66,46 @@ def _quarter_links(period: Period | None) -> list[dict[str, str]]:
     return [{"label": q.label, "url": f"{here}?{_query(q.period())}"} for q in links]
 
 
+def _month_links(period: Period | None) -> list[dict[str, str]]:
+    if period is None:
+        return []
+    quarter = period.quarter or Quarter.containing(period.start)
+    here = reverse("reporting:dashboard")
+    return [
+        {"label": f"{month.start:%B %Y}", "url": f"{here}?{_query(month)}"}
+        for month in quarter.period().months()
+    ]
+
+
+def _audit_id(period: Period) -> str:
+    return f"{period.start.isoformat()}/{period.end.isoformat()}"
+
+
+def _shown(sections: list[Section]) -> str:
+    return ", ".join(s.key + ("(suppressed)" if s.suppressed else "") for s in sections)
+
+
 def _page(request: HttpRequest, form: PeriodForm, period: Period | None) -> HttpResponse:
-    context = {"form": form, "quarter_links": _quarter_links(period)}
+    any_dates = may_choose_any_dates(request.user)
+    context = {
+        "form": form,
+        "any_dates": any_dates,
+        "quarter_links": _period_links(period),
+        "month_links": [] if any_dates else _month_links(period),
+        "exports": background.live_exports(request.user)[:5],
+    }
     if period is None:
         return render(request, "reporting/dashboard.html", context, status=400)
-    figures = monitoring_figures(period)
-    context |= {"figures": figures, "sections": build_sections(figures), "query": _query(period)}
+    figures = monitoring_figures(period, parts=parts_for(period, any_dates=any_dates))
+    sections = build_sections(figures)
+    record_access(
+        request,
+        action=AuditEvent.Action.VIEW,
+        object_type="report",
+        object_id=_audit_id(period),
+        detail=f"monitoring dashboard: {_shown(sections)}",
+    )
+    context |= {"figures": figures, "sections": sections, "query": _query(period)}
     return render(request, "reporting/dashboard.html", context)
 
 
@@ -63,25 +117,34 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return _page(request, form, period)
 
 
+def _attachment(body, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 def _download(request: HttpRequest, extension: str, content_type: str, render_file):
     perms.require(request.user, perms.can_see_reports)
     form, period = _period_form(request)
     if period is None:
         return _page(request, form, period)
-    figures = monitoring_figures(period)
+    any_dates = may_choose_any_dates(request.user)
+    parts = parts_for(period, any_dates=any_dates)
+    if extension == "pdf" and background.needs_background(period):
+        export = background.request_export(
+            user=request.user, period=period, split_by_month=parts is not None
+        )
+        return redirect("reporting:export", export_id=export.pk)
+    figures = monitoring_figures(period, parts=parts)
     body = render_file(figures, build_sections(figures))
     record_access(
         request,
         action=AuditEvent.Action.DOWNLOAD,
         object_type="report",
-        object_id=f"{period.start.isoformat()}/{period.end.isoformat()}",
+        object_id=_audit_id(period),
         detail=f"monitoring report ({extension})",
     )
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{exports.filename(figures, extension)}"'
-    )
-    return response
+    return _attachment(body, content_type, exports.filename(figures, extension))
 
 
 @login_required
@@ -107,9 +170,54 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _own_export(request: HttpRequest, export_id: int) -> ReportExport:
+    """Only the person who asked for it: anyone else gets a 404, as for a report that
+    was never made (or has been deleted)."""
+    perms.require(request.user, perms.can_see_reports)
+    return get_object_or_404(
+        background.live_exports(request.user).filter(pk=export_id), pk=export_id
+    )
+
+
+@login_required
+@require_safe
+def export(request: HttpRequest, export_id: int) -> HttpResponse:
+    job = _own_export(request, export_id)
+    period = Period(start=job.start, end=job.end)
+    return render(
+        request,
+        "reporting/export.html",
+        {
+            "export": job,
+            "period": period,
+            "dashboard_query": _query(period),
+            "keep_hours": settings.CIRS_REPORT_EXPORT_KEEP_HOURS,
+        },
+    )
+
+
+@login_required
+@require_safe
+def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+    job = _own_export(request, export_id)
+    if job.status != ReportExport.Status.READY:
+        return redirect("reporting:export", export_id=job.pk)
+    content = ReportExport.objects.values_list("content", flat=True).get(pk=job.pk)
+    record_access(
+        request,
+        action=AuditEvent.Action.DOWNLOAD,
+        object_type="report",
+        object_id=f"{job.start.isoformat()}/{job.end.isoformat()}",
+        detail="monitoring report (pdf, prepared in the background)",
+    )
+    return _attachment(bytes(content), "application/pdf", job.filename)
+
+
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("report.pdf", report_pdf, name="report_pdf"),
     path("report.csv", report_csv, name="report_csv"),
     path("report.xlsx", report_xlsx, name="report_xlsx"),
+    path("reports/<int:export_id>/", export, name="export"),
+    path("reports/<int:export_id>/download", export_download, name="export_download"),
 ]

@@ -30,7 +30,7 @@ EDGES = [
 
 
 def _random_pairs(n: int) -> list[tuple[datetime, datetime]]:
-    rng = random.Random(12)  # noqa: S311 - test data
+    rng = random.Random(12)
     base = datetime(2025, 12, 1)
     pairs = []
     for _ in range(n):
