@@ -17,22 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from referrals.models import Referral
 from referrals.notifications import enqueue_on_commit
 from reporting import exports
-from reporting.figures import monitoring_figures
+from reporting.figures import monitoring_figures, referrals_in
 from reporting.models import ReportExport
 from reporting.periods import Period
 from reporting.sections import build_sections
 
 logger = logging.getLogger(__name__)
-
-
-def referrals_in(period: Period) -> int:
-    """The size estimate: referrals first submitted in the period (one COUNT query)."""
-    return Referral.objects.filter(
-        first_submitted_at__gte=period.start_at, first_submitted_at__lt=period.end_at
-    ).count()
 
 
 def needs_background(period: Period) -> bool:
@@ -56,16 +48,18 @@ def live_exports(user):
     )
 
 
-def request_export(*, user, period: Period, split_by_month: bool) -> ReportExport:
-    """Ask for the PDF to be built in the background, or return the same request made
-    earlier (still being prepared, or ready and not yet deleted)."""
+def request_export(
+    *, user, period: Period, split_by_month: bool, again: bool = False
+) -> ReportExport:
+    """The reader's latest request for this PDF (being prepared, ready, or failed),
+    or a new one handed to the worker if there is none, or if the last one failed
+    and ``again`` asks to try again."""
     earlier = (
         live_exports(user)
         .filter(start=period.start, end=period.end, split_by_month=split_by_month)
-        .exclude(status=ReportExport.Status.FAILED)
         .first()
     )
-    if earlier is not None:
+    if earlier is not None and not (again and earlier.status == ReportExport.Status.FAILED):
         return earlier
     export = ReportExport.objects.create(
         requested_by=user, start=period.start, end=period.end, split_by_month=split_by_month

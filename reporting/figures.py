@@ -128,6 +128,12 @@ def _span(slots: list[Period], name: str) -> Q:
     return Q(**{f"{name}__gte": slots[0].start_at, f"{name}__lt": slots[-1].end_at})
 
 
+def referrals_in(period: Period) -> int:
+    """Referrals first submitted in the period (one COUNT query): how large a report
+    for the period is, to decide whether to build its PDF in the background."""
+    return Referral.objects.filter(_in(period, "first_submitted_at")).count()
+
+
 def _referrals(slots: list[Period]) -> list[dict[str, dict[str, int]]]:
     """Referrals by the date they were first submitted (a resubmission after a request
     for more information is the same referral, counted once), by team and kind."""

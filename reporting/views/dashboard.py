@@ -4,7 +4,8 @@ The period travels as ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: dates only, nothing
 about any person. A reader without case access sees whole months and quarters only
 (``periods.period_for``). Every read of the dashboard and every download is audited
 with the period. A PDF over more than ``CIRS_REPORT_ASYNC_THRESHOLD`` referrals is
-built in the background and offered on its own page when it is ready.
+built in the background; its address then says it is being prepared, and serves it
+to the reader who asked once it is ready.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_safe
 
@@ -123,18 +124,44 @@ def _attachment(body, content_type: str, name: str) -> HttpResponse:
     return response
 
 
+def _background_pdf(request: HttpRequest, period: Period, parts) -> HttpResponse:
+    """The same address serves a large PDF in three steps: the first visit asks for it
+    to be built, a visit while it is being built says so, and a visit once it is ready
+    downloads it. Only the reader's own request is ever found, so no one else can
+    download it."""
+    job = background.request_export(
+        user=request.user,
+        period=period,
+        split_by_month=parts is not None,
+        again="again" in request.GET,
+    )
+    if job.status == ReportExport.Status.READY:
+        content = ReportExport.objects.values_list("content", flat=True).get(pk=job.pk)
+        record_access(
+            request,
+            action=AuditEvent.Action.DOWNLOAD,
+            object_type="report",
+            object_id=_audit_id(period),
+            detail="monitoring report (pdf, prepared in the background)",
+        )
+        return _attachment(bytes(content), "application/pdf", job.filename)
+    context = {
+        "export": job,
+        "period": period,
+        "query": _query(period),
+        "keep_hours": settings.CIRS_REPORT_EXPORT_KEEP_HOURS,
+    }
+    return render(request, "reporting/export.html", context, status=202)
+
+
 def _download(request: HttpRequest, extension: str, content_type: str, render_file):
     perms.require(request.user, perms.can_see_reports)
     form, period = _period_form(request)
     if period is None:
         return _page(request, form, period)
-    any_dates = may_choose_any_dates(request.user)
-    parts = parts_for(period, any_dates=any_dates)
+    parts = parts_for(period, any_dates=may_choose_any_dates(request.user))
     if extension == "pdf" and background.needs_background(period):
-        export = background.request_export(
-            user=request.user, period=period, split_by_month=parts is not None
-        )
-        return redirect("reporting:export", export_id=export.pk)
+        return _background_pdf(request, period, parts)
     figures = monitoring_figures(period, parts=parts)
     body = render_file(figures, build_sections(figures))
     record_access(
@@ -170,54 +197,9 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _own_export(request: HttpRequest, export_id: int) -> ReportExport:
-    """Only the person who asked for it: anyone else gets a 404, as for a report that
-    was never made (or has been deleted)."""
-    perms.require(request.user, perms.can_see_reports)
-    return get_object_or_404(
-        background.live_exports(request.user).filter(pk=export_id), pk=export_id
-    )
-
-
-@login_required
-@require_safe
-def export(request: HttpRequest, export_id: int) -> HttpResponse:
-    job = _own_export(request, export_id)
-    period = Period(start=job.start, end=job.end)
-    return render(
-        request,
-        "reporting/export.html",
-        {
-            "export": job,
-            "period": period,
-            "dashboard_query": _query(period),
-            "keep_hours": settings.CIRS_REPORT_EXPORT_KEEP_HOURS,
-        },
-    )
-
-
-@login_required
-@require_safe
-def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
-    job = _own_export(request, export_id)
-    if job.status != ReportExport.Status.READY:
-        return redirect("reporting:export", export_id=job.pk)
-    content = ReportExport.objects.values_list("content", flat=True).get(pk=job.pk)
-    record_access(
-        request,
-        action=AuditEvent.Action.DOWNLOAD,
-        object_type="report",
-        object_id=f"{job.start.isoformat()}/{job.end.isoformat()}",
-        detail="monitoring report (pdf, prepared in the background)",
-    )
-    return _attachment(bytes(content), "application/pdf", job.filename)
-
-
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("report.pdf", report_pdf, name="report_pdf"),
     path("report.csv", report_csv, name="report_csv"),
     path("report.xlsx", report_xlsx, name="report_xlsx"),
-    path("reports/<int:export_id>/", export, name="export"),
-    path("reports/<int:export_id>/download", export_download, name="export_download"),
 ]
