@@ -39,12 +39,18 @@ class PeriodForm(forms.Form):
     start = forms.DateField(
         label="From",
         widget=DateInput,
-        error_messages={"invalid": "Please enter a date, for example 1 April 2026."},
+        error_messages={
+            "invalid": "Please enter a date, for example 1 April 2026.",
+            "required": "Please enter the first day of the period.",
+        },
     )
     end = forms.DateField(
         label="To (inclusive)",
         widget=DateInput,
-        error_messages={"invalid": "Please enter a date, for example 30 June 2026."},
+        error_messages={
+            "invalid": "Please enter a date, for example 30 June 2026.",
+            "required": "Please enter the last day of the period.",
+        },
     )
 
     def __init__(self, *args, any_dates: bool = True, **kwargs):
