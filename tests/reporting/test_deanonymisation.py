@@ -140,5 +140,5 @@ def test_every_table_and_chart_of_a_small_period_hides_its_counts(quarter):
     for key in ("referrals", "referrals_by_team", "exit_pathways", "length_of_support"):
         assert sections[key].suppressed, key
         assert sections[key].chart is None, key  # a bar would show the hidden count
-    exits = dict((row[0], row[1]) for row in sections["exit_pathways"].rows)
+    exits = {row[0]: row[1] for row in sections["exit_pathways"].rows}
     assert exits["LCC wellbeing service"] == "<5"  # H's pathway, one case
