@@ -15,7 +15,12 @@ from reporting.periods import Period, Quarter, period_for
 
 
 class DateInput(forms.DateInput):
+    """A date picker: browsers read and write its value as YYYY-MM-DD only."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):
+        super().__init__(attrs=attrs, format=format)
 
 
 def earliest_date() -> date:

@@ -83,7 +83,8 @@ def _audit_id(period: Period) -> str:
 
 
 def _shown(sections: list[Section]) -> str:
-    return ", ".join(s.key + ("(suppressed)" if s.suppressed else "") for s in sections)
+    hidden = sum(s.suppressed for s in sections)
+    return f"{','.join(s.key for s in sections)}; tables with hidden counts: {hidden}"
 
 
 def _page(request: HttpRequest, form: PeriodForm, period: Period | None) -> HttpResponse:

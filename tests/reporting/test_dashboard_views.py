@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 import zlib
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -16,9 +17,11 @@ from referrals.models import AuditEvent, Referral
 from reporting import exports
 from reporting.figures import monitoring_figures
 from reporting.periods import Period
+from reporting.sections import build_sections
 from tests.reporting.conftest import MARKERS
 
 Q1 = {"start": "2026-04-01", "end": "2026-06-30"}
+Q1_DATES = (date(2026, 4, 1), date(2026, 6, 30))
 DASHBOARD = "reporting:dashboard"
 DOWNLOADS = ["reporting:report_pdf", "reporting:report_csv", "reporting:report_xlsx"]
 
@@ -175,10 +178,12 @@ def test_the_pdf_has_a_cover_page_numbers_tables_and_a_chart_per_figure(quarter)
     assert "<script" not in html
     charts = html.count("<svg")
     tables = html.count("<table")
-    # Every figure has a table; with nothing hidden in this (empty) quarter, every one
-    # but the team breakdown has a chart.
+    # Every figure has a table; every one with nothing hidden has a chart, but the team
+    # breakdown. This quarter holds nothing new, and 3 cases (A, C, F) still active.
     assert tables == 12
-    assert charts == tables - 1
+    hidden = [s.key for s in build_sections(figures) if s.suppressed]
+    assert hidden == ["active_cases"]
+    assert charts == tables - 2
 
 
 def test_dashboard_and_every_download_hold_no_names_details_or_references(
@@ -309,9 +314,13 @@ def test_reading_the_dashboard_is_audited_with_the_period_and_tables_shown(
         "2026-04-01/2026-06-30",
         reverse(DASHBOARD),
     )
-    assert event.detail.startswith("monitoring dashboard: referrals(suppressed), ")
-    assert "evaluation(suppressed)" in event.detail
-    assert "sla" in event.detail
+    q1 = Period(*Q1_DATES)
+    sections = build_sections(monitoring_figures(q1, parts=q1.months()))
+    keys = ",".join(section.key for section in sections)
+    hidden = sum(section.suppressed for section in sections)
+    assert event.detail == f"monitoring dashboard: {keys}; tables with hidden counts: {hidden}"
+    assert keys.startswith("referrals,referrals_by_team,") and keys.endswith(",sla")
+    assert hidden > 0
 
 
 def test_a_refused_period_is_not_audited_as_shown(client, service_lead):
