@@ -37,13 +37,14 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from referrals import clocks, sla
 from referrals.models import ExitPathway, KeyDate, Referral, Review, TherapySession
 from reporting.models import EvaluationResponse
 from reporting.periods import Period, local_midnight
-from reporting.working_time import allowance_seconds, working_time
+from reporting.working_time import allowance_seconds, local_parts, working_time_of
 
 KINDS = (Referral.Kind.INDIVIDUAL, Referral.Kind.GROUP)
 RATINGS = tuple(value for value, _ in EvaluationResponse.Rating.choices)
@@ -238,29 +239,57 @@ def _limit_seconds(clock: str) -> float | None:
     return allowance_seconds(limit if limit is not None else config.get("target"))
 
 
+# Django aggregates over a sliced queryset from a subquery: each row's London day and
+# time are then worked out once, in the inner query, and the working clock is integer
+# arithmetic on those columns in the outer one. Larger than any table will ever be.
+_EVERY_ROW = 10**12
+
+
+def _clock_counts(
+    queryset, started: str, stopped: str, slots: list[Period], allowances: dict
+) -> list[dict[str, int]]:
+    """For the rows of ``queryset`` whose clock ``started`` .. ``stopped`` stopped in each
+    slot: how many (``"stopped"``), and how many within each named allowance (working
+    seconds; None counts none). One query."""
+    rows = (
+        queryset.filter(_span(slots, stopped), **{f"{started}__isnull": False})
+        .annotate(
+            slot=_slot(stopped, slots),
+            **local_parts(started, "started"),
+            **local_parts(stopped, "stopped"),
+        )
+        .order_by()[:_EVERY_ROW]
+    )
+    ran = working_time_of("started", "stopped", years=_years(slots))
+    aggregates = {}
+    for index in range(len(slots)):
+        here = Q(slot=index)
+        aggregates[f"stopped_{index}"] = Count("pk", filter=here)
+        for name, seconds in allowances.items():
+            if seconds is not None:
+                within = here & Q(LessThanOrEqual(ran, Value(seconds)))
+                aggregates[f"{name}_{index}"] = Count("pk", filter=within)
+    result = rows.aggregate(**aggregates)
+    return [
+        {
+            "stopped": result[f"stopped_{i}"],
+            **{name: result.get(f"{name}_{i}", 0) for name in allowances},
+        }
+        for i in range(len(slots))
+    ]
+
+
 def _first_meetings(slots: list[Period]) -> list[tuple[int, int]]:
     """First meetings held, and how many met the first-meeting target ("48 hours" on
     the working clock from the referral, SERVICE.md step 6)."""
-    target = _target_seconds("first_meeting")
-    within = Count("pk", filter=Q(ran__lte=target)) if target is not None else Value(0)
-    rows = (
-        Referral.objects.filter(
-            _span(slots, "first_meeting_at"),
-            kind=Referral.Kind.INDIVIDUAL,
-            submitted_at__isnull=False,
-        )
-        .annotate(
-            slot=_slot("first_meeting_at", slots),
-            ran=working_time("submitted_at", "first_meeting_at", years=_years(slots)),
-        )
-        .values("slot")
-        .annotate(held=Count("pk"), within=within)
-        .order_by()
+    counts = _clock_counts(
+        Referral.objects.filter(kind=Referral.Kind.INDIVIDUAL),
+        "submitted_at",
+        "first_meeting_at",
+        slots,
+        {"within": _target_seconds("first_meeting")},
     )
-    result = [(0, 0)] * len(slots)
-    for row in rows:
-        result[row["slot"]] = (row["held"], row["within"])
-    return result
+    return [(c["stopped"], c["within"]) for c in counts]
 
 
 def _active_at(days: list[date]) -> dict[date, int]:
@@ -390,31 +419,22 @@ def _sla(slots: list[Period]) -> list[list[SlaRow]]:
         queryset = Referral.objects.all()
         if stopped == "review_at":
             queryset = queryset.annotate(review_at=_first_review())
-        limit, target = _limit_seconds(clock), _target_seconds(clock)
-        rows = (
-            queryset.filter(condition, _span(slots, stopped), **{f"{started}__isnull": False})
-            .annotate(
-                slot=_slot(stopped, slots),
-                ran=working_time(started, stopped, years=_years(slots)),
-            )
-            .values("slot")
-            .annotate(
-                met=Count("pk", filter=Q(ran__lte=limit)),
-                stopped_here=Count("pk"),
-                target_met=Count("pk", filter=Q(ran__lte=target if target is not None else -1)),
-            )
-            .order_by()
+        target = _target_seconds(clock)
+        counts = _clock_counts(
+            queryset.filter(condition),
+            started,
+            stopped,
+            slots,
+            {"met": _limit_seconds(clock), "target_met": target},
         )
-        by_slot = {row["slot"]: row for row in rows}
-        for index in range(len(slots)):
-            row = by_slot.get(index, {"met": 0, "stopped_here": 0, "target_met": 0})
+        for index, c in enumerate(counts):
             result[index].append(
                 SlaRow(
                     clock=clock,
                     label=label,
-                    met=row["met"],
-                    breached=row["stopped_here"] - row["met"],
-                    target_met=row["target_met"] if target is not None else None,
+                    met=c["met"],
+                    breached=c["stopped"] - c["met"],
+                    target_met=c["target_met"] if target is not None else None,
                 )
             )
     return result

@@ -29,12 +29,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.db.models import (
-    Case,
+    Expression,
     ExpressionWrapper,
+    F,
     FloatField,
     IntegerField,
     Value,
-    When,
 )
 from django.db.models.functions import (
     Cast,
@@ -44,10 +44,7 @@ from django.db.models.functions import (
     ExtractMonth,
     ExtractSecond,
     ExtractYear,
-    Least,
-    Mod,
 )
-from django.db.models.lookups import GreaterThanOrEqual, In, LessThanOrEqual
 
 from referrals import clocks
 
@@ -75,73 +72,140 @@ def _int(expression):
     return Cast(expression, IntegerField())
 
 
-def _local_day_number(field: str):
+def local_parts(field: str, prefix: str) -> dict:
+    """Annotations holding the London day number and the seconds since London midnight
+    of the instant in ``field``, worked out once per row in an inner query;
+    ``working_seconds_of(prefix)`` then does integer arithmetic on the two columns."""
+    y, m, d, s = _local(field)
+    return {f"{prefix}_n": _day_number(y, m, d), f"{prefix}_s": s}
+
+
+def _local(field: str):
     zone = clocks.WORKING_TIME_ZONE
-    y = _int(ExtractYear(field, tzinfo=zone))
-    m = _int(ExtractMonth(field, tzinfo=zone))
-    d = _int(ExtractDay(field, tzinfo=zone))
-    # Fliegel and Van Flandern's formula, in integer arithmetic only.
-    a = (Value(14) - m) / Value(12)
-    yy = y + Value(4800) - a
-    mm = m + Value(12) * a - Value(3)
-    return ExpressionWrapper(
-        d
-        + (Value(153) * mm + Value(2)) / Value(5)
-        + Value(365) * yy
-        + yy / Value(4)
-        - yy / Value(100)
-        + yy / Value(400)
-        - Value(32045),
-        output_field=IntegerField(),
+    return (
+        _int(ExtractYear(field, tzinfo=zone)),
+        _int(ExtractMonth(field, tzinfo=zone)),
+        _int(ExtractDay(field, tzinfo=zone)),
+        ExpressionWrapper(
+            Value(3600.0) * ExtractHour(field, tzinfo=zone)
+            + Value(60.0) * ExtractMinute(field, tzinfo=zone)
+            + ExtractSecond(field, tzinfo=zone),
+            output_field=FloatField(),
+        ),
     )
 
 
-def _seconds_into_day(field: str):
-    zone = clocks.WORKING_TIME_ZONE
-    return ExpressionWrapper(
-        Value(3600.0) * ExtractHour(field, tzinfo=zone)
-        + Value(60.0) * ExtractMinute(field, tzinfo=zone)
-        + ExtractSecond(field, tzinfo=zone),
-        output_field=FloatField(),
-    )
+class _DayNumber(Expression):
+    """The Julian Day Number of a year, month and day (Fliegel and Van Flandern's
+    formula, integer arithmetic only), written as SQL text around the three compiled
+    children so each time-zone conversion appears once per use, not once per term."""
+
+    output_field = IntegerField()
+
+    def __init__(self, y, m, d):
+        super().__init__(output_field=IntegerField())
+        self.y, self.m, self.d = y, m, d
+
+    def get_source_expressions(self):
+        return [self.y, self.m, self.d]
+
+    def set_source_expressions(self, exprs):
+        self.y, self.m, self.d = exprs
+
+    def as_sql(self, compiler, connection):
+        (y, y_params), (m, m_params), (d, d_params) = (
+            compiler.compile(part) for part in (self.y, self.m, self.d)
+        )
+        a = f"((14 - ({m})) / 12)"
+        yy = f"(({y}) + 4800 - {a})"
+        mm = f"(({m}) + 12 * {a} - 3)"
+        sql = (
+            f"(({d}) + (153 * {mm} + 2) / 5 + 365 * {yy} + {yy} / 4 - {yy} / 100 "
+            f"+ {yy} / 400 - 32045)"
+        )
+        # Parameters in the order their parts appear in the text above.
+        params = [*d_params, *m_params, *m_params]  # d, then mm (m and a's m)
+        params += [*y_params, *m_params] * 4  # yy four times (y, then a's m)
+        return sql, params
 
 
-def _holidays_before(n, holidays: list[int]):
-    if not holidays:
-        return Value(0)
-    whens = [
-        When(LessThanOrEqual(n, Value(day)), then=Value(index))
-        for index, day in enumerate(holidays)
-    ]
-    return Case(*whens, default=Value(len(holidays)), output_field=IntegerField())
+def _day_number(y, m, d):
+    return _DayNumber(y, m, d)
 
 
-def _is_working(n, holidays: list[int]):
-    whens = [When(GreaterThanOrEqual(Mod(n, Value(7)), Value(_WEEKDAYS)), then=Value(0))]
-    if holidays:
-        whens.insert(0, When(In(n, holidays), then=Value(0)))
-    return Case(*whens, default=Value(1), output_field=IntegerField())
+class _WorkingSeconds(Expression):
+    """``W`` as one SQL expression over a day number ``n`` and seconds ``s``.
+
+    Written as SQL text around the two compiled children (rather than as nested
+    ``Case``/``When`` objects, which Django would resolve and copy node by node) so a
+    query with several clocks compiles in microseconds. The bank holidays are our own
+    integers, never user input. Only operators SQLite and PostgreSQL share: integer
+    ``/`` and ``%``, ``CASE`` and ``IN``.
+    """
+
+    output_field = FloatField()
+
+    def __init__(self, n, s, holidays: list[int]):
+        super().__init__(output_field=FloatField())
+        self.n, self.s = n, s
+        self.holidays = [int(day) for day in holidays]
+
+    def get_source_expressions(self):
+        return [self.n, self.s]
+
+    def set_source_expressions(self, exprs):
+        self.n, self.s = exprs
+
+    def as_sql(self, compiler, connection):
+        n_sql, n_params = compiler.compile(self.n)
+        s_sql, s_params = compiler.compile(self.s)
+        n = f"({n_sql})"
+        weekday = f"MOD({n}, 7)"
+        weekdays_before = f"(5 * ({n} / 7) + CASE WHEN {weekday} < 5 THEN {weekday} ELSE 5 END)"
+        if self.holidays:
+            whens = " ".join(
+                f"WHEN {n} <= {day} THEN {index}" for index, day in enumerate(self.holidays)
+            )
+            holidays_before = f"(CASE {whens} ELSE {len(self.holidays)} END)"
+            listed = ", ".join(str(day) for day in self.holidays)
+            holiday = f"{n} IN ({listed})"
+        else:
+            holidays_before, holiday = "0", "1 = 0"
+        working = f"(CASE WHEN {holiday} THEN 0 WHEN {weekday} >= 5 THEN 0 ELSE 1 END)"
+        head = f"({float(SECONDS_PER_DAY)} * ({weekdays_before} - {holidays_before}) + {working} * "
+        # Every copy of n comes before s in the text, so the parameters follow in that order.
+        uses = 3 + len(self.holidays) + (1 if self.holidays else 0) + 1
+        return f"{head}({s_sql}))", [*n_params * uses, *s_params]
+
+
+def _working_seconds(n, s, *, years: range):
+    return _WorkingSeconds(n, s, bank_holidays(years))
+
+
+def working_seconds_of(prefix: str, *, years: range):
+    """``W`` from the ``local_parts(field, prefix)`` annotations of the same query."""
+    return _working_seconds(F(f"{prefix}_n"), F(f"{prefix}_s"), years=years)
 
 
 def working_seconds(field: str, *, years: range):
-    """``W(field)``: working seconds from the origin to the instant in ``field``."""
-    n = _local_day_number(field)
-    holidays = bank_holidays(years)
-    weekdays_before = Value(_WEEKDAYS) * (n / Value(7)) + Least(Mod(n, Value(7)), Value(_WEEKDAYS))
-    whole_days = ExpressionWrapper(
-        weekdays_before - _holidays_before(n, holidays), output_field=IntegerField()
-    )
-    return ExpressionWrapper(
-        Value(float(SECONDS_PER_DAY)) * whole_days
-        + _is_working(n, holidays) * _seconds_into_day(field),
-        output_field=FloatField(),
-    )
+    """``W(field)`` in one expression (each use converts the time zone again: for a
+    single row; aggregates use ``local_parts`` and ``working_seconds_of``)."""
+    y, m, d, s = _local(field)
+    return _working_seconds(_day_number(y, m, d), s, years=years)
 
 
 def working_time(started: str, stopped: str, *, years: range):
     """Working seconds a clock ran from ``started`` to ``stopped`` (both field names)."""
     return ExpressionWrapper(
         working_seconds(stopped, years=years) - working_seconds(started, years=years),
+        output_field=FloatField(),
+    )
+
+
+def working_time_of(started: str, stopped: str, *, years: range):
+    """The same from the ``local_parts`` annotations prefixed ``started``/``stopped``."""
+    return ExpressionWrapper(
+        working_seconds_of(stopped, years=years) - working_seconds_of(started, years=years),
         output_field=FloatField(),
     )
 
