@@ -20,8 +20,12 @@ Bank holidays come from the ``holidays`` package, as in ``clocks.py``, for the
 years the caller names; a clock that starts before those years counts the
 missing holidays as working time, so it can only look later, never earlier.
 
-Only portable functions (Extract with a time zone, Cast, Mod, Least, Case) are
-used, so the same expression runs on SQLite and PostgreSQL.
+Only what SQLite and PostgreSQL share is used (Extract with a time zone, Cast,
+integer ``/``, ``MOD``, ``CASE`` and ``IN``), so the same SQL runs on both. For
+aggregates, ``local_parts`` works out each row's day number and seconds once in an
+inner query, and ``working_time_of`` is integer arithmetic on those two columns in
+the outer one; ``W`` is written as SQL text around its compiled inputs, so a query
+compiles in microseconds however many bank holidays it lists.
 """
 
 from __future__ import annotations
@@ -139,8 +143,8 @@ class _WorkingSeconds(Expression):
     Written as SQL text around the two compiled children (rather than as nested
     ``Case``/``When`` objects, which Django would resolve and copy node by node) so a
     query with several clocks compiles in microseconds. The bank holidays are our own
-    integers, never user input. Only operators SQLite and PostgreSQL share: integer
-    ``/`` and ``%``, ``CASE`` and ``IN``.
+    integers, never user input. Only what SQLite and PostgreSQL share: integer ``/``,
+    ``MOD``, ``CASE`` and ``IN``.
     """
 
     output_field = FloatField()
