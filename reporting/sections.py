@@ -59,6 +59,7 @@ class Grid:
     secondary: bool = True  # False when no total is published (nothing to solve)
     nested: bool = True  # False when a quarter's rows are not the sum of its months'
     held_back: bool = False  # every count hidden (too few answers to show any)
+    rows_add_up: bool = True  # False when only the columns are sums
 
 
 def share(part: int, whole: int) -> int:
@@ -143,6 +144,7 @@ def _grids(f: MonitoringFigures, threshold: int) -> dict[str, Grid]:
             [[ev.timely[r], ev.helpful[r]] for r in ev.timely] + [[ev.responses, ev.responses]],
             footer_rows=1,
             held_back=held_back,
+            rows_add_up=False,
         ),
         "would_recommend": Grid(
             ["Yes", "No", "All answers"],
@@ -161,7 +163,13 @@ def _grids(f: MonitoringFigures, threshold: int) -> dict[str, Grid]:
 def _cells(grid: Grid, threshold: int, inherited: set[tuple[int, int]]) -> list[list[Cell]]:
     if grid.held_back:
         inherited = {(r, c) for r, row in enumerate(grid.values) for c in range(len(row))}
-    return suppress(grid.values, threshold=threshold, inherited=inherited, secondary=grid.secondary)
+    return suppress(
+        grid.values,
+        threshold=threshold,
+        inherited=inherited,
+        secondary=grid.secondary,
+        rows_add_up=grid.rows_add_up,
+    )
 
 
 def protect(figures: MonitoringFigures, threshold: int) -> dict[str, list[list[Cell]]]:

@@ -74,6 +74,7 @@ def suppress(
     threshold: int,
     inherited: Collection[tuple[int, int]] = (),
     secondary: bool = True,
+    rows_add_up: bool = True,
 ) -> list[list[Cell]]:
     """Return ``grid`` as ``Cell``s with primary and secondary suppression applied.
 
@@ -82,7 +83,8 @@ def suppress(
     ``inherited`` names (row, column) cells to hide whatever their count.
     ``secondary=False`` is for a list of counts with no total published anywhere
     (exit pathways may overlap, per-therapist counts are distinct people), where
-    there is no sum to solve.
+    there is no sum to solve. ``rows_add_up=False`` is for a grid whose columns add
+    up to a total row but whose rows are not sums (answers to two questions).
     """
     rows = len(grid)
     cols = len(grid[0]) if rows else 0
@@ -98,6 +100,8 @@ def suppress(
         if status[r][c] == CellStatus.SHOWN:
             status[r][c] = CellStatus.HIDDEN
     lines = _lines(rows, cols) if secondary else []
+    if not rows_add_up:
+        lines = [line for line in lines if len({c for _, c in line}) == 1]
     changed = True
     while changed:
         changed = False

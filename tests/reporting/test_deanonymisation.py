@@ -142,3 +142,49 @@ def test_every_table_and_chart_of_a_small_period_hides_its_counts(quarter):
         assert sections[key].chart is None, key  # a bar would show the hidden count
     exits = {row[0]: row[1] for row in sections["exit_pathways"].rows}
     assert exits["LCC wellbeing service"] == "<5"  # H's pathway, one case
+
+
+def _with_answers(figures, timely, helpful, recommend):
+    from dataclasses import replace
+
+    from reporting.figures import EvaluationSummary
+
+    responses = sum(timely.values())
+    return replace(
+        figures,
+        evaluation=EvaluationSummary(
+            responses=responses, timely=timely, helpful=helpful, would_recommend=recommend
+        ),
+    )
+
+
+def _evaluation_tables(figures):
+    sections = {s.key: s for s in build_sections(figures)}
+    return sections["evaluation"], sections["would_recommend"]
+
+
+def test_one_answer_to_the_questionnaire_is_held_back(db):
+    one = _with_answers(
+        monitoring_figures(Q1), {1: 0, 2: 0, 3: 0, 4: 0, 5: 1}, {1: 0, 2: 0, 3: 0, 4: 1, 5: 0}, 1
+    )
+
+    for section in _evaluation_tables(one):
+        values = [v for row in [*section.rows, section.footer] for v in row[1:] if v]
+        assert set(values) <= {"<5", "*", "–"}, section.key
+        assert any("held back" in note for note in section.notes)
+        assert section.chart is None
+
+
+def test_five_answers_are_shown_with_small_counts_hidden(db):
+    five = _with_answers(
+        monitoring_figures(Q1), {1: 0, 2: 0, 3: 0, 4: 0, 5: 5}, {1: 0, 2: 0, 3: 0, 4: 2, 5: 3}, 5
+    )
+
+    evaluation, recommend = _evaluation_tables(five)
+
+    rows = {row[0]: row[1:] for row in evaluation.rows}
+    assert rows["Strongly agree"] == ["5", "<5"]
+    assert rows["Agree"] == ["0", "<5"]
+    assert evaluation.footer == ["All answers", "5", "5"]
+    assert recommend.rows[0][:2] == ["Yes", "5"]
+    assert not any("held back" in note for note in evaluation.notes)
