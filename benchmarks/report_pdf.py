@@ -180,6 +180,7 @@ def _reader(username: str, role) -> object:
 def time_pages(period) -> None:
     from django.test import Client
     from django.urls import reverse
+
     from accounts.roles import Role
 
     query = {"start": period.start.isoformat(), "end": period.end.isoformat()}
