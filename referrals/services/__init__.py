@@ -20,6 +20,8 @@ from referrals.services.core import ReferralChanged, RuleRefused, log_transition
 from referrals.services.intake import (
     answer_information_request,
     create_group_referral,
+    link_staff_member_account,
+    on_council_account_signed_in,
     save_referral_draft,
     submit_referral,
 )
@@ -50,7 +52,9 @@ __all__ = [
     "create_group_referral",
     "decide_extension_request",
     "decline_referral",
+    "link_staff_member_account",
     "log_transition",
+    "on_council_account_signed_in",
     "plan_first_meeting",
     "reallocate_referral",
     "record_first_meeting",

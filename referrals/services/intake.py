@@ -69,6 +69,42 @@ def _link_staff_user(referral: Referral) -> None:
         )
 
 
+def link_staff_member_account(user) -> int:
+    """A council account has just signed in (single sign-on): referrals that name its
+    e-mail as the staff member and have no staff account yet are linked by the one
+    linking rule, ``_link_staff_user``, so the staff member sees their own support.
+    Each referral row is locked first. Returns how many were linked."""
+    if not user.email:
+        return 0
+    pending = Referral.objects.filter(
+        staff_email__iexact=user.email, staff_user__isnull=True
+    ).values_list("pk", flat=True)
+    linked = 0
+    with transaction.atomic():
+        for referral_id in list(pending):
+            referral = lock_referral(referral_id)
+            if referral.staff_user_id is not None:
+                continue  # linked meanwhile (read again under the lock)
+            _link_staff_user(referral)
+            if referral.staff_user_id is None:
+                continue
+            referral.save(update_fields=["staff_user"])
+            AuditEvent.objects.create(
+                user=referral.staff_user,
+                action=AuditEvent.Action.CHANGE,
+                object_type="referral",
+                object_id=str(referral.pk),
+                detail="staff_account_linked",
+            )
+            linked += 1
+    return linked
+
+
+def on_council_account_signed_in(sender, *, user, **kwargs) -> None:
+    """``accounts.signals.council_account_signed_in``: link the staff member's referrals."""
+    link_staff_member_account(user)
+
+
 @transaction.atomic
 def save_referral_draft(
     *,

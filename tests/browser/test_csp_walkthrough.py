@@ -75,6 +75,10 @@ NOT_PAGES = {
     "reporting:report_xlsx",
     "referrals:board_csv",
     "therapists:key_date_ics",
+    # Council sign-in: a redirect to the provider and back (a 404 while single sign-on
+    # is off, as in these walks); tests/browser/test_council_signin.py checks its pages.
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
 }
 # The main pages the walk-through must reach between all the roles.
 MAIN_PAGES = {

@@ -105,6 +105,9 @@ OTHER_ROUTES: dict[str, Use] = {
     "otp_verify": Use((GET, POST), "manager"),
     "otp_enrol": Use((GET, POST), "manager"),
     "password_reset": Use((GET, POST), None),
+    # Council sign-in (single sign-on): GET only, guarded by state, nonce and PKCE.
+    "oidc_authentication_init": Use((GET,), None),
+    "oidc_authentication_callback": Use((GET,), None),
     "password_reset_done": Use((GET,), None),
     "password_reset_confirm": Use(
         (GET, POST), None, kwargs={"uidb64": "MQ", "token": "set-password"}
