@@ -45,6 +45,7 @@ django.setup()
 logging.disable(logging.WARNING)
 
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -500,6 +501,8 @@ def wrk_bench(world: World) -> None:
     if not wrk:
         print("\nwrk not installed: `apt-get install wrk` (make bench does it)")
         return
+    # gunicorn serves the pages as in production: the static files' manifest must exist.
+    call_command("collectstatic", interactive=False, verbosity=0)
     session = SessionStore()
     session[SESSION_KEY] = str(world.psw.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
