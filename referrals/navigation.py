@@ -27,6 +27,7 @@ def navigation_for(user) -> list[NavItem]:
             NavItem("Triage", "referrals:triage"),
             NavItem("Extension requests", "referrals:extension_requests"),
             NavItem("Audit log", "referrals:audit_log"),
+            NavItem("Undelivered e-mails", "referrals:undelivered_emails"),
         ]
     if perms.can_make_referral(user):
         items += [

@@ -120,6 +120,8 @@ OTHER_ROUTES: dict[str, Use] = {
     "referrals:own": Use((GET,), "staff_member"),
     "referrals:extension_requests": Use((GET,), "psw"),
     "referrals:audit_log": Use((GET,), "psw"),
+    "referrals:undelivered_emails": Use((GET,), "psw"),
+    "referrals:retry_email": Use((POST,), "psw"),
     "therapists:allocation_queue": Use((GET,), "coordinator"),
     "therapists:my_cases": Use((GET,), "therapist"),
     "reporting:dashboard": Use((GET,), "service_lead"),
