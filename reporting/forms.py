@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Layout, Row
 from django import forms
 
+from referrals.forms.common import KindForm
 from reporting.models import EvaluationResponse
 from reporting.periods import Period
 
@@ -14,7 +15,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(KindForm):
     """Dates only: the period travels in the query string, so nothing else may."""
 
     start = forms.DateField(label="From", widget=DateInput)
@@ -54,7 +55,7 @@ class PeriodForm(forms.Form):
 RATING_CHOICES = [(str(v), label) for v, label in reversed(EvaluationResponse.Rating.choices)]
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(KindForm):
     timely = forms.TypedChoiceField(
         label="The support came at the right time",
         choices=RATING_CHOICES,

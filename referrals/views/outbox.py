@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -21,6 +21,7 @@ from referrals import permissions as perms
 from referrals.models import OutboundEmail
 
 PER_PAGE = 50
+NOT_IN_LIST = "That e-mail is no longer in the list. Here is the latest list."
 ROLE_LABELS = dict(Role.choices)
 
 
@@ -91,7 +92,7 @@ def retry_email(request: HttpRequest) -> HttpResponse:
         email_id = int(request.POST.get("email", ""))
         email = services.retry_undelivered_email(email_id=email_id, by=request.user)
     except (ValueError, OutboundEmail.DoesNotExist):
-        raise Http404("No such e-mail") from None
+        messages.info(request, NOT_IN_LIST)
     except services.RuleRefused as exc:
         messages.info(request, str(exc))
     else:
