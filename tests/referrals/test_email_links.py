@@ -10,9 +10,9 @@ what that e-mail promised: the question, the summary, the request, the case.
 from __future__ import annotations
 
 import re
-from html import escape
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape
 from zoneinfo import ZoneInfo
 
 import pytest
