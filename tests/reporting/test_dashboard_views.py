@@ -248,3 +248,30 @@ def test_the_figures_take_a_fixed_number_of_queries(
         response = client.get(reverse(url_name))
 
     assert response.status_code == 200
+
+
+def test_each_chart_is_reachable_by_keyboard_described_and_beside_its_table(
+    client, service_lead, quarter
+):
+    """WCAG 2.1.1 and 1.1.1: the chart's scroll box takes keyboard focus and is named;
+    the chart itself has a title and a description with every figure; the table with
+    the same figures is in the same section."""
+    client.force_login(service_lead)
+
+    page = client.get(reverse(DASHBOARD), Q1).content.decode()
+
+    sections = re.findall(r'<section class="card mb-4".*?</section>', page, re.S)
+    charted = [section for section in sections if 'class="chart-scroll"' in section]
+    assert len(charted) >= 3
+    for section in charted:
+        title = re.search(r'<h3 class="h5" id="[^"]+">([^<]+)</h3>', section)[1]
+        box = re.search(r'<div class="chart-scroll"([^>]*)>', section)[1]
+        assert 'tabindex="0"' in box
+        assert 'role="region"' in box
+        assert f'aria-label="Chart: {title}"' in box
+        svg = re.search(r"<svg[^>]*>(.*?)</svg>", section, re.S)
+        assert 'role="img"' in svg[0]
+        assert re.search(r"<title[^>]*>[^<]+</title>", svg[1])
+        assert re.search(r"<desc[^>]*>[^<]*\d[^<]*</desc>", svg[1])
+        assert "<table" in section
+        assert "The table beside this chart has the same figures." in section
