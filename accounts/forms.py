@@ -14,8 +14,18 @@ COUNCIL_ACCOUNT_ONLY = (
     "use the “Sign in with your council account” button on this page."
 )
 
+# A password longer than this is not one anybody types; refusing it early keeps the
+# (deliberately slow) password check from being handed megabytes.
+PASSWORD_MAX_LENGTH = 1024
+
 
 class SignInForm(AuthenticationForm):
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": (

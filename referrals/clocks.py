@@ -50,6 +50,7 @@ __all__ = [
     "clock_config",
     "clock_status",
     "deadline",
+    "due_words",
     "is_working_day",
     "key_date_reminder_days",
     "key_date_reminder_on",
@@ -89,6 +90,31 @@ def _next_working_day(d: date) -> date:
     while not is_working_day(d):
         d += _DAY
     return d
+
+
+def _previous_working_day(d: date) -> date:
+    d -= _DAY
+    while not is_working_day(d):
+        d -= _DAY
+    return d
+
+
+def due_words(due: datetime, *, lead: str = "by") -> str:
+    """A due moment as people say it: "by the end of Mon 7 Dec", not "Tue 8 Dec 00:00".
+
+    A deadline at 00:00 means the allowance ran out when the last working day before
+    it ended (a clock that stops at weekends and bank holidays cannot run out during
+    them), so it reads as the end of that working day; any other moment reads as
+    "by 14:30 on Tue 8 Dec". ``lead`` is the word in front ("by", "at", or "" for
+    none)."""
+    _require_aware("due", due)
+    local = due.astimezone(_local_zone())
+    if local.time() == time():
+        day = _previous_working_day(local.date())
+        words = f"the end of {day:%a} {day.day} {day:%b}"
+    else:
+        words = f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
+    return f"{lead} {words}" if lead else words
 
 
 # --- Local wall-clock helpers -------------------------------------------------------

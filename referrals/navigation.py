@@ -30,6 +30,7 @@ def navigation_for(user, *, has_own_support: bool | None = None) -> list[NavItem
             NavItem("Oversight board", "referrals:board"),
             NavItem("Extension requests", "referrals:extension_requests"),
             NavItem("Audit log", "referrals:audit_log"),
+            NavItem("Undelivered e-mails", "referrals:undelivered_emails"),
         ]
     if perms.can_make_referral(user):
         items += [

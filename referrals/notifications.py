@@ -234,7 +234,8 @@ def extension_requested(referral: Referral, request) -> None:
         referral=referral,
         key=event_key(f"{request.kind}_requested", referral),
         context={"request": request},
-        url=_detail_url(referral),
+        # The request is decided on the list of requests, not on the referral page.
+        url=reverse("referrals:extension_requests"),
     )
 
 

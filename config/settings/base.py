@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before anything reads the post: an oversize form comes back with what was typed.
+    "config.middleware.OversizePostMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
     # After the time-outs, so an expired session goes to sign-in, not to the code step.
     "accounts.mfa.MFARequiredMiddleware",

@@ -25,6 +25,7 @@ from referrals.services.intake import (
     save_referral_draft,
     submit_referral,
 )
+from referrals.services.outbox import retry_undelivered_email
 from referrals.services.support import (
     WAITING_FOR_DECISION,
     decide_extension_request,
@@ -65,6 +66,7 @@ __all__ = [
     "remove_key_date",
     "request_exceptional_session",
     "request_more_information",
+    "retry_undelivered_email",
     "save_closure_summary",
     "save_key_date",
     "save_referral_draft",

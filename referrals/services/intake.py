@@ -186,10 +186,9 @@ def create_group_referral(*, by, data: dict, submit: bool = True) -> Referral:
         consulted=bool(data.get("group_consulted")),
         wishes_to_take_part=bool(data.get("group_wishes_to_take_part")),
     )
-    if consent:
-        raise ValidationError(consent)
     now = timezone.now()
-    errors = _incident_errors(data.get("occurred_on"), now)
+    # Every refusal at once: consent and the incident date together.
+    errors = {**consent, **_incident_errors(data.get("occurred_on"), now)}
     if errors:
         raise ValidationError(errors)
     incident = CriticalIncident(**{k: data[k] for k in INCIDENT_FIELDS if k in data})

@@ -152,7 +152,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     token = uuid.uuid4().hex
     if request.method == "POST":
-        form = ReferralForm(request.POST)
+        form = ReferralForm(request.POST, sending=request.POST.get("action") == "submit")
         posted = _posted_token(request, form)
         token = posted or token
         if posted and form.is_valid():
@@ -215,9 +215,11 @@ def referral_edit(request: HttpRequest, referral_id: int) -> HttpResponse:
     is_draft = referral.state == Referral.State.DRAFT
     status = 200
     if request.method == "POST":
-        form = ReferralForm(request.POST)
+        sending = is_draft and request.POST.get("action") == "submit"
+        form = ReferralForm(
+            request.POST, sending=sending, first_submitted_at=referral.first_submitted_at
+        )
         if form.is_valid():
-            sending = is_draft and request.POST.get("action") == "submit"
             try:
                 with transaction.atomic():
                     saved = services.save_referral_draft(

@@ -20,6 +20,7 @@ from referrals.selectors import (
     get_referral_for_user,
     referrals_visible_to,
 )
+from referrals.signals import own_support_links
 
 # What each state means for the person referred, in plain and kind words.
 STATUS_FOR_STAFF = {
@@ -86,9 +87,18 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
                 "summary_text": summary.text if summary else "",
                 "may_withdraw": perms.may(referral, "withdraw", request.user),
                 "support_started": referral.state in Referral.SUPPORT_STATES,
+                "links": _other_links(referral, request.user),
             }
         )
     return render(request, "referrals/own_support.html", {"rows": rows})
+
+
+def _other_links(referral: Referral, user) -> list[tuple[str, str]]:
+    """What other parts of the service offer on this referral (the evaluation
+    questionnaire, from ``reporting``), asked through a signal so ``referrals`` never
+    imports them."""
+    answers = own_support_links.send(sender=Referral, referral=referral, user=user)
+    return [link for _receiver, link in answers if link]
 
 
 def _sent_summary(referral: Referral) -> ClosureSummary | None:

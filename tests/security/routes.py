@@ -125,6 +125,8 @@ OTHER_ROUTES: dict[str, Use] = {
     "referrals:audit_log": Use((GET,), "psw"),
     "referrals:board": Use((GET,), "psw"),
     "referrals:board_csv": Use((GET,), "psw"),
+    "referrals:undelivered_emails": Use((GET,), "psw"),
+    "referrals:retry_email": Use((POST,), "psw"),
     "therapists:allocation_queue": Use((GET,), "coordinator"),
     "therapists:my_cases": Use((GET,), "therapist"),
     "reporting:dashboard": Use((GET,), "service_lead"),
