@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
 from accounts import enrolment
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, ExternalIdentity, User
 from accounts.roles import Role
 
 
@@ -14,9 +14,24 @@ class RoleGroupsField(forms.ModelMultipleChoiceField):
         return Role(obj.name).label if obj.name in Role.values else obj.name
 
 
+class ExternalIdentityInline(admin.TabularInline):
+    """The council identity bound to the account. Read-only; removing it lets the next
+    council sign-in with this e-mail address link the account again."""
+
+    model = ExternalIdentity
+    extra = 0
+    fields = readonly_fields = ("issuer", "subject", "created_at", "last_signed_in_at")
+    verbose_name = "council identity (single sign-on)"
+    verbose_name_plural = "council identities (single sign-on)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class CirsUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Contact", {"fields": ("phone",)}))
+    inlines = [ExternalIdentityInline]
     actions = ["reset_authenticator", "deactivate"]
 
     @admin.action(description="Reset the authenticator app and e-mail a new set-up link")

@@ -23,13 +23,22 @@ from django_otp.admin import OTPAdminSite
 from accounts.audit import record_access, record_list_view
 from accounts.models import AuditEvent
 from accounts.roles import Role
+from accounts.signin_methods import SESSION_KEY, SSO
 
 ALL = "all"
 NONE = "none"
 # The pages someone half-way through signing in must still reach. The one-time set-up
 # link takes a token, so it cannot be reversed here: it lives under otp_enrol's path,
 # which covers it (``_exempt_paths`` matches by prefix).
-EXEMPT_URL_NAMES = ("login", "logout", "otp_verify", "otp_enrol", "otp_enrol_link")
+EXEMPT_URL_NAMES = (
+    "login",
+    "logout",
+    "otp_verify",
+    "otp_enrol",
+    "otp_enrol_link",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+)
 _EXEMPT_BY_PREFIX = ("otp_enrol_link",)
 
 
@@ -40,9 +49,12 @@ def required_roles() -> frozenset[str]:
     return frozenset(item.strip().lower() for item in value if item.strip())
 
 
-def mfa_required_for(user) -> bool:
-    """Does this signed-in person need the second step before seeing anything?"""
+def mfa_required_for(user, session=None) -> bool:
+    """Does this signed-in person need the second step before seeing anything? Not in
+    a session begun with the council's single sign-on: there MFA is the directory's job."""
     if not user.is_authenticated:
+        return False
+    if session is not None and session.get(SESSION_KEY) == SSO:
         return False
     roles = required_roles()
     if NONE in roles or not roles:
@@ -53,8 +65,8 @@ def mfa_required_for(user) -> bool:
     return user.is_staff or user.has_role(*roles)
 
 
-def is_satisfied(user) -> bool:
-    return not mfa_required_for(user) or user.is_verified()
+def is_satisfied(user, session=None) -> bool:
+    return not mfa_required_for(user, session) or user.is_verified()
 
 
 def second_step_url(user, next_url: str = "") -> str:
@@ -77,7 +89,7 @@ class MFARequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if is_satisfied(user) or request.path.startswith(_exempt_paths()):
+        if is_satisfied(user, request.session) or request.path.startswith(_exempt_paths()):
             return self.get_response(request)
         return redirect(second_step_url(user, request.get_full_path()))
 
@@ -91,7 +103,9 @@ class CirsAdminSite(OTPAdminSite):
         super().__init__(name)
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return AdminSite.has_permission(self, request) and is_satisfied(request.user)
+        return AdminSite.has_permission(self, request) and is_satisfied(
+            request.user, request.session
+        )
 
     def admin_view(self, view, cacheable=False):
         """Every admin page goes through here, so every read is audited here: a change

@@ -21,10 +21,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordResetForm
 from django.utils import timezone
 
 from accounts.audit import client_ip
+from accounts.forms import CirsPasswordResetForm
 from accounts.models import AuditEvent
 from accounts.signin_audit import record_auth_event
 from accounts.tasks import send_password_reset_email
@@ -50,10 +50,6 @@ def _recent(**filters) -> int:
     return AuditEvent.objects.filter(
         action=AuditEvent.Action.PASSWORD_RESET, at__gte=since, **filters
     ).count()
-
-
-class CirsPasswordResetForm(PasswordResetForm):
-    error_messages = {"too_many": TOO_MANY}
 
 
 class RateLimitedPasswordResetView(auth_views.PasswordResetView):

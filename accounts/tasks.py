@@ -6,7 +6,8 @@ from urllib.parse import urlsplit
 
 from celery import shared_task
 from django.conf import settings
-from django.contrib.auth.forms import PasswordResetForm
+
+from accounts.forms import CirsPasswordResetForm
 
 RESET_TEMPLATES = {
     "subject_template_name": "registration/password_reset_subject.txt",
@@ -20,7 +21,8 @@ def send_password_reset_email(email: str) -> None:
     """Off the request: find the active accounts with this address and send each its
     link (Django's own reset e-mail, with this service's templates)."""
     site = urlsplit(settings.SITE_URL)
-    form = PasswordResetForm(data={"email": email})
+    # CirsPasswordResetForm: no link for someone who signs in with the council account.
+    form = CirsPasswordResetForm(data={"email": email})
     if not form.is_valid():
         return
     form.save(

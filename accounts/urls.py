@@ -3,20 +3,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.forms import KindPasswordChangeForm, SignInForm
+from accounts.forms import KindPasswordChangeForm
+from accounts.oidc_views import CouncilSignInCallback, CouncilSignInStart
 from accounts.password_reset import RateLimitedPasswordResetView
-from accounts.views import otp_enrol, otp_enrol_link, otp_verify, still_here
+from accounts.views import (
+    SignInView,
+    SignOutView,
+    otp_enrol,
+    otp_enrol_link,
+    otp_verify,
+    still_here,
+)
 
 urlpatterns = [
     path("still-here/", still_here, name="still_here"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("logout/", SignOutView.as_view(), name="logout"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(form_class=KindPasswordChangeForm),
@@ -27,6 +29,10 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    # Council sign-in (OpenID Connect); the callback is the redirect URI registered at
+    # the provider: <SITE_URL>/accounts/oidc/callback/.
+    path("oidc/start/", CouncilSignInStart.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", CouncilSignInCallback.as_view(), name="oidc_authentication_callback"),
     path("code/", otp_verify, name="otp_verify"),
     path("code/set-up/", otp_enrol, name="otp_enrol"),
     # Under the set-up page's path, so the code step lets a half-signed-in person reach it.

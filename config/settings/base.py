@@ -55,12 +55,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before anything reads the post: an oversize form comes back with what was typed.
+    "config.middleware.OversizePostMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
     # After the time-outs, so an expired session goes to sign-in, not to the code step.
     "accounts.mfa.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After CSP: lets the sign-out form reach the council's sign-out page (accounts/oidc.py).
+    "accounts.oidc.ProviderFormActionMiddleware",
     "config.middleware.NoStoreMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the friendly locked page.
     "axes.middleware.AxesMiddleware",
@@ -106,6 +110,9 @@ AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out username + IP never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Council sign-in (OpenID Connect); answers only on its own callback, and only
+    # when CIRS_OIDC_ISSUER is set (accounts/oidc.py).
+    "accounts.oidc.CouncilSignInBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -170,6 +177,43 @@ CIRS_PASSWORD_RESET_PER_IP = env_int("CIRS_PASSWORD_RESET_PER_IP", 20)
 # Replacing a confirmed authenticator is allowed this long after a sign-in with a code.
 CIRS_MFA_FRESH_MINUTES = env_int("CIRS_MFA_FRESH_MINUTES", 10)
 OTP_TOTP_ISSUER = "CIRS"
+
+# --- Council sign-in: OpenID Connect single sign-on (accounts/oidc.py, README) ---
+# Off unless the issuer and client id are set. The endpoints come from the issuer's
+# discovery document (/.well-known/openid-configuration), fetched once and cached.
+CIRS_OIDC_ISSUER = env_str("CIRS_OIDC_ISSUER", "")
+CIRS_OIDC_CLIENT_ID = env_str("CIRS_OIDC_CLIENT_ID", "")
+CIRS_OIDC_CLIENT_SECRET = env_str("CIRS_OIDC_CLIENT_SECRET", "")
+CIRS_OIDC_SCOPES = env_str("CIRS_OIDC_SCOPES", "openid email profile")
+# Which claim names the person for good (Entra ID: "oid" is the directory's object id).
+CIRS_OIDC_SUBJECT_CLAIM = env_str("CIRS_OIDC_SUBJECT_CLAIM", "sub")
+CIRS_OIDC_EMAIL_CLAIM = env_str("CIRS_OIDC_EMAIL_CLAIM", "email")
+CIRS_OIDC_GROUPS_CLAIM = env_str("CIRS_OIDC_GROUPS_CLAIM", "groups")
+# role=group-id pairs, e.g. "psw=<id>,smpe=<id>,line_manager=<id>,service_lead=<id>,staff=<id>";
+# "staff" gives no role, only a way in for staff members to see their own support.
+CIRS_OIDC_ROLE_GROUPS = env_str("CIRS_OIDC_ROLE_GROUPS", "")
+# Seconds to wait for the provider (discovery, keys, token, userinfo) before giving up.
+CIRS_OIDC_TIMEOUT = env_int("CIRS_OIDC_TIMEOUT", 10)
+CIRS_OIDC_DISCOVERY_CACHE_SECONDS = env_int("CIRS_OIDC_DISCOVERY_CACHE_SECONDS", 60 * 60)
+# Which way each role signs in (accounts/signin_methods.py): sso, local or any.
+CIRS_SIGNIN_METHODS = env_str(
+    "CIRS_SIGNIN_METHODS",
+    "psw=sso,smpe=sso,line_manager=sso,service_lead=sso,staff=sso,"
+    "coordinator=local,therapist=local",
+)
+# Who to ask when signing in goes wrong, named on the error pages.
+CIRS_SIGNIN_HELP_CONTACT = env_str("CIRS_SIGNIN_HELP_CONTACT", "the council's IT service desk")
+# mozilla-django-oidc: authorization code flow with PKCE (S256); the rest is in accounts/oidc.py.
+OIDC_RP_CLIENT_ID = CIRS_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = CIRS_OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = CIRS_OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = CIRS_OIDC_TIMEOUT
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")
@@ -271,6 +315,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.erase_expired_personal_data",
         "schedule": crontab(minute=30, hour=2),
     },
+    # Hourly: delete monitoring PDFs built in the background once they are old enough.
+    "delete-old-report-exports": {
+        "task": "reporting.tasks.delete_old_report_exports",
+        "schedule": crontab(minute=15),
+    },
 }
 
 # --- The service's own configuration (docs/service.md: "every clock ... is configuration") ---
@@ -299,6 +348,10 @@ CIRS_RETENTION_DAYS = env_int("CIRS_RETENTION_DAYS", 6 * 365)
 # Drafts never sent are deleted this long after their last change.
 CIRS_DRAFT_RETENTION_DAYS = env_int("CIRS_DRAFT_RETENTION_DAYS", 90)
 CIRS_SUPPRESSION_THRESHOLD = env_int("CIRS_SUPPRESSION_THRESHOLD", 4)
+# A monitoring PDF over more referrals than this is built in the background (Celery);
+# the page offers the download when it is ready. Kept for this many hours, then deleted.
+CIRS_REPORT_ASYNC_THRESHOLD = env_int("CIRS_REPORT_ASYNC_THRESHOLD", 1000)
+CIRS_REPORT_EXPORT_KEEP_HOURS = env_int("CIRS_REPORT_EXPORT_KEEP_HOURS", 24)
 CIRS_SERVICE_NAME = "Critical Incident Response Service"
 
 LOGGING = {

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from referrals.forms.common import KindForm
 from referrals.models import ExitPathway, KeyDate, Review, TherapySession
 from referrals.services import ReferralChanged, RuleRefused
 
@@ -35,7 +36,7 @@ def _now_local() -> str:
     return timezone.localtime().strftime(DATETIME_FORMAT)
 
 
-class CaseForm(forms.Form):
+class CaseForm(KindForm):
     """Every form on a case posts the version the person saw: a form posted against an
     older version is refused as a conflict, never silently applied."""
 

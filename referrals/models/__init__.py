@@ -4,6 +4,7 @@ one module per part of the service. The public names are handed on from here, so
 
 from referrals.models.allocation import Allocation
 from referrals.models.closure import ClosureSummary, ExitPathway
+from referrals.models.deadlines import ClockDeadline, ClockStatusCode, StoredReading
 from referrals.models.history import TransitionLog
 from referrals.models.intake import CriticalIncident, GroupReferral, InformationRequest, Team
 from referrals.models.lifecycle import ReferralState
@@ -14,6 +15,8 @@ from referrals.models.support import ExtensionRequest, KeyDate, Review, TherapyS
 __all__ = [
     "Allocation",
     "ChaseRecord",
+    "ClockDeadline",
+    "ClockStatusCode",
     "ClosureSummary",
     "CriticalIncident",
     "ExitPathway",
@@ -27,6 +30,7 @@ __all__ = [
     "ReferralQuerySet",
     "ReferralState",
     "Review",
+    "StoredReading",
     "Team",
     "TherapySession",
     "TransitionLog",

@@ -15,11 +15,13 @@ from referrals import permissions as perms
 from referrals import services
 from referrals.forms import support as case_forms
 from referrals.models import ClosureSummary, ExtensionRequest, Referral
+from referrals.paging import paginate
 from referrals.selectors import (
     extension_requests_visible_to,
     get_referral_for_user,
     referrals_visible_to,
 )
+from referrals.signals import own_support_links
 
 # What each state means for the person referred, in plain and kind words.
 STATUS_FOR_STAFF = {
@@ -86,12 +88,21 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
                 "summary_text": summary.text if summary else "",
                 "may_withdraw": perms.may(referral, "withdraw", request.user),
                 "support_started": referral.state in Referral.SUPPORT_STATES,
+                "links": _other_links(referral, request.user),
             }
         )
     record_list_view(
         request, object_type="referral", ids=[r["referral"].pk for r in rows], detail="my support"
     )
     return render(request, "referrals/own_support.html", {"rows": rows})
+
+
+def _other_links(referral: Referral, user) -> list[tuple[str, str]]:
+    """What other parts of the service offer on this referral (the evaluation
+    questionnaire, from ``reporting``), asked through a signal so ``referrals`` never
+    imports them."""
+    answers = own_support_links.send(sender=Referral, referral=referral, user=user)
+    return [link for _receiver, link in answers if link]
 
 
 def _sent_summary(referral: Referral) -> ClosureSummary | None:
@@ -110,7 +121,7 @@ def _pending_requests(user):
         extension_requests_visible_to(user)
         .filter(status=ExtensionRequest.Status.PENDING)
         .select_related("referral", "requested_by", "referral__therapist__user")
-        .order_by("requested_at")
+        .order_by("requested_at", "pk")
     )
 
 
@@ -121,8 +132,9 @@ def _requests_page(
     bound_id: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    page = paginate(request, _pending_requests(request.user))
     rows = []
-    for pending in _pending_requests(request.user):
+    for pending in page.rows:
         if bound is not None and pending.pk == bound_id:
             form = bound
         else:
@@ -136,7 +148,9 @@ def _requests_page(
         ids=[r["request"].referral_id for r in rows],
         detail="extension requests",
     )
-    return render(request, "referrals/extension_requests.html", {"rows": rows}, status=status)
+    return render(
+        request, "referrals/extension_requests.html", {"rows": rows, "page": page}, status=status
+    )
 
 
 @login_required

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_audit_password_reset'),
+        ('accounts', '0005_audit_password_reset'),
     ]
 
     operations = [

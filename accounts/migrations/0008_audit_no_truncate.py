@@ -36,6 +36,6 @@ def drop_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0006_audit_object_ids")]
+    dependencies = [("accounts", "0007_audit_object_ids")]
 
     operations = [migrations.RunPython(add_trigger, drop_trigger)]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_enrolment_link'),
+        ('accounts', '0004_enrolment_link'),
     ]
 
     operations = [

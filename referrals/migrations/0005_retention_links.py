@@ -16,7 +16,7 @@ def last_activity_from_history(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("referrals", "0003_name_characters"),
+        ("referrals", "0004_name_characters"),
     ]
 
     operations = [

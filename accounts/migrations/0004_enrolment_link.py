@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_role_groups_and_audit_trigger'),
+        ('accounts', '0003_external_identity'),
     ]
 
     operations = [

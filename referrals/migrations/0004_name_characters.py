@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0002_reference_data'),
+        ('referrals', '0003_clock_deadlines'),
     ]
 
     operations = [
