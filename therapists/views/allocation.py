@@ -22,6 +22,7 @@ from referrals.models import Referral
 from referrals.selectors import get_referral_for_user, referrals_visible_to
 from referrals.views.detail import conflict, posted_version
 from therapists.models import Therapist
+from therapists.selectors import leave_coming_for, leave_notice_days
 
 
 @login_required
@@ -83,17 +84,27 @@ def allocate(request: HttpRequest, referral_id: int) -> HttpResponse:
         therapist.remaining = max(therapist.capacity - therapist.active_cases, 0)
         therapist.is_available = therapist.pk in available_ids
         therapist.is_current = therapist.pk == referral.therapist_id
+        therapist.leave = therapist.leave_from(today, days=leave_notice_days())
 
+    leave_coming = leave_coming_for(referral, today=today) if reallocating else None
+    initial = {}
+    if leave_coming is not None and request.GET.get("because") == "leave":
+        initial["reason"] = (
+            f"{referral.therapist} is on leave from {leave_coming.starts_on:%-d %B %Y} "
+            f"to {leave_coming.ends_on:%-d %B %Y}."
+        )
     form = AllocateForm(
         request.POST if request.method == "POST" else None,
         therapists=available,
         reallocating=reallocating,
+        initial=initial,
     )
     context = {
         "referral": referral,
         "form": form,
         "pool": pool,
         "reallocating": reallocating,
+        "leave_coming": leave_coming,
         # The coordinator sees only what a therapist needs to make contact.
         "show_event_details": perms.can_see_event_details(referral, user),
     }

@@ -27,7 +27,7 @@ from referrals.models import (
     TransitionLog,
 )
 from referrals.selectors import referrals_visible_to
-from therapists.models import Provider, Therapist
+from therapists.models import Provider, Therapist, TherapistLeave
 
 DEMO_PASSWORD = "cirs-demo-2026"
 
@@ -113,9 +113,11 @@ class Command(BaseCommand):
                 user=users[username], defaults={"provider": provider, "capacity": capacity}
             )
             therapists.append(therapist)
-        therapists[2].on_leave = True
-        therapists[2].availability_note = "On leave"
-        therapists[2].save()
+        today = timezone.localdate()
+        TherapistLeave.objects.get_or_create(
+            therapist=therapists[2],
+            defaults={"starts_on": today, "ends_on": today + timedelta(days=14), "note": "Leave"},
+        )
         return provider, therapists
 
     def _referrals(self, users, provider, therapists, teams) -> bool:
