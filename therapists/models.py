@@ -65,12 +65,14 @@ class Therapist(models.Model):
         return self.leaves.filter(covering(day)).first()
 
     def leave_from(self, day: date, *, days: int) -> TherapistLeave | None:
-        """The first leave that covers a day from ``day`` to ``days`` days later."""
-        return (
-            self.leaves.filter(ends_on__gte=day, starts_on__lte=day + timedelta(days=days))
-            .order_by("starts_on")
-            .first()
-        )
+        """The first leave that covers a day from ``day`` to ``days`` days later (reads
+        the leave fetched as ``leave_to_come`` when a page prefetched it)."""
+        leaves = getattr(self, "leave_to_come", None)
+        if leaves is None:
+            leaves = self.leaves.filter(ends_on__gte=day)
+        last = day + timedelta(days=days)
+        coming = [leave for leave in leaves if leave.ends_on >= day and leave.starts_on <= last]
+        return min(coming, key=lambda leave: leave.starts_on, default=None)
 
 
 class TherapistLeave(models.Model):

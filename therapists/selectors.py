@@ -11,11 +11,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from referrals import clocks, rules, sla
 from referrals.models import ExtensionRequest, KeyDate, Referral, TherapySession
+from referrals.permissions import is_coordinator
 from referrals.selectors import referrals_visible_to
 from therapists.models import Therapist, TherapistLeave
 
@@ -170,7 +172,10 @@ def pool_for(user) -> QuerySet[Therapist]:
 
 
 def therapist_for_coordinator(user, therapist_id: int) -> Therapist:
-    """One therapist of this coordinator's pool; anyone else's is a 404."""
+    """One therapist of this coordinator's pool; anyone else's, and for anyone who is
+    not a coordinator, a 404 (docs/security-checklist.md row 11)."""
+    if not is_coordinator(user):
+        raise Http404
     return get_object_or_404(pool_for(user), pk=therapist_id)
 
 

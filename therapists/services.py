@@ -60,8 +60,8 @@ def add_therapist(
 def update_therapist(
     *, by, therapist_id: int, capacity: int, is_active: bool, availability_note: str = ""
 ) -> Therapist:
-    therapist = Therapist.objects.select_for_update().select_related("provider").get(
-        pk=therapist_id
+    therapist = (
+        Therapist.objects.select_for_update().select_related("provider").get(pk=therapist_id)
     )
     require(by, lambda u: can_manage_pool(therapist.provider, u))
     therapist.capacity = capacity
@@ -83,8 +83,8 @@ def leave_errors(*, starts_on: date, ends_on: date) -> dict[str, str]:
 def add_leave(
     *, by, therapist_id: int, starts_on: date, ends_on: date, note: str = ""
 ) -> TherapistLeave:
-    therapist = Therapist.objects.select_for_update().select_related("provider").get(
-        pk=therapist_id
+    therapist = (
+        Therapist.objects.select_for_update().select_related("provider").get(pk=therapist_id)
     )
     require(by, lambda u: can_manage_pool(therapist.provider, u))
     for field, message in leave_errors(starts_on=starts_on, ends_on=ends_on).items():
@@ -105,8 +105,8 @@ def add_leave(
 
 @transaction.atomic
 def remove_leave(*, by, therapist_id: int, leave_id: int) -> None:
-    therapist = Therapist.objects.select_for_update().select_related("provider").get(
-        pk=therapist_id
+    therapist = (
+        Therapist.objects.select_for_update().select_related("provider").get(pk=therapist_id)
     )
     require(by, lambda u: can_manage_pool(therapist.provider, u))
     leave = therapist.leaves.filter(pk=leave_id).first()

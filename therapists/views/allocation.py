@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -21,7 +21,7 @@ from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.selectors import get_referral_for_user, referrals_visible_to
 from referrals.views.detail import conflict, posted_version
-from therapists.models import Therapist
+from therapists.models import Therapist, TherapistLeave
 from therapists.selectors import leave_coming_for, leave_notice_days
 
 
@@ -46,10 +46,12 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _pool(provider_id: int):
-    """The provider's therapists with how many cases each holds now."""
+    """The provider's therapists with how many cases each holds now, and their leave."""
+    leave = TherapistLeave.objects.filter(ends_on__gte=timezone.localdate())
     return (
         Therapist.objects.filter(provider_id=provider_id, is_active=True)
         .select_related("user")
+        .prefetch_related(Prefetch("leaves", queryset=leave, to_attr="leave_to_come"))
         .annotate(
             active_cases=Count("referrals", filter=Q(referrals__state__in=Referral.SUPPORT_STATES))
         )

@@ -1,8 +1,9 @@
 """The provider coordinator's pool of therapists (issue 13): who is in it, their capacity,
 their leave and their caseload, and the open cases whose therapist has leave coming.
 
-A coordinator sees only their own providers' therapists (anyone else's is a 404); other
-roles are refused (403). Every change goes through ``therapists.services``."""
+A coordinator sees only their own providers' therapists: anyone else's, and any
+therapist's page for someone who is not a coordinator, is a 404; the list pages refuse
+other roles (403). Every change goes through ``therapists.services``."""
 
 from __future__ import annotations
 
@@ -100,7 +101,6 @@ def _therapist_page(
 
 @login_required
 def therapist_edit(request: HttpRequest, therapist_id: int) -> HttpResponse:
-    perms.require(request.user, perms.is_coordinator)
     therapist = selectors.therapist_for_coordinator(request.user, therapist_id)
     if request.method != "POST":
         return _therapist_page(request, therapist)
@@ -115,7 +115,6 @@ def therapist_edit(request: HttpRequest, therapist_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_leave(request: HttpRequest, therapist_id: int) -> HttpResponse:
-    perms.require(request.user, perms.is_coordinator)
     therapist = selectors.therapist_for_coordinator(request.user, therapist_id)
     form = LeaveForm(request.POST)
     if form.is_valid():
@@ -132,7 +131,6 @@ def add_leave(request: HttpRequest, therapist_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def remove_leave(request: HttpRequest, therapist_id: int, leave_id: int) -> HttpResponse:
-    perms.require(request.user, perms.is_coordinator)
     therapist = selectors.therapist_for_coordinator(request.user, therapist_id)
     services.remove_leave(by=request.user, therapist_id=therapist.pk, leave_id=leave_id)
     messages.success(request, "The leave is removed.")
@@ -144,7 +142,5 @@ urlpatterns = [
     path("pool/add/", add_therapist, name="therapist_add"),
     path("pool/<int:therapist_id>/", therapist_edit, name="therapist_edit"),
     path("pool/<int:therapist_id>/leave/", add_leave, name="leave_add"),
-    path(
-        "pool/<int:therapist_id>/leave/<int:leave_id>/remove/", remove_leave, name="leave_remove"
-    ),
+    path("pool/<int:therapist_id>/leave/<int:leave_id>/remove/", remove_leave, name="leave_remove"),
 ]
