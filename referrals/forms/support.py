@@ -80,6 +80,12 @@ class FirstMeetingForm(CaseForm):
     )
     mode = _mode_field()
     notes = _notes_field()
+    staff_wants_reminders = forms.BooleanField(
+        label="The staff member would like a reminder e-mail the working day before each "
+        "planned session",
+        required=False,
+        help_text="Please ask them at this meeting.",
+    )
     now_fields = ("held_at",)
 
 
@@ -130,6 +136,11 @@ class GroupSessionForm(CaseForm):
 
 class ReviewForm(CaseForm):
     id_prefix = "review"
+    held_on = forms.DateField(
+        label="Date of the review",
+        widget=DateInput(),
+        error_messages={"required": "Please give the date of the review."},
+    )
     outcome = forms.ChoiceField(
         label="What the review found", choices=Review.Outcome.choices, widget=forms.RadioSelect
     )
@@ -140,6 +151,10 @@ class ReviewForm(CaseForm):
         help_text="The Principal Social Worker or Service Manager reads this to decide. "
         "Please keep it general: no session content.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()
 
 
 class ExceptionalSessionForm(CaseForm):

@@ -9,7 +9,13 @@ from referrals.models.intake import CriticalIncident, GroupReferral, Information
 from referrals.models.lifecycle import ReferralState
 from referrals.models.notices import ChaseRecord, Notification, OutboundEmail
 from referrals.models.referral import Referral, ReferralQuerySet
-from referrals.models.support import ExtensionRequest, KeyDate, Review, TherapySession
+from referrals.models.support import (
+    ExtensionRequest,
+    KeyDate,
+    PlannedSession,
+    Review,
+    TherapySession,
+)
 
 __all__ = [
     "Allocation",
@@ -23,6 +29,7 @@ __all__ = [
     "KeyDate",
     "Notification",
     "OutboundEmail",
+    "PlannedSession",
     "Referral",
     "ReferralQuerySet",
     "ReferralState",
