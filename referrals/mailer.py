@@ -118,6 +118,8 @@ def _message(email: OutboundEmail, smtp) -> EmailMultiAlternatives:
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
+    if email.attachment_name:
+        message.attach(email.attachment_name, email.attachment, email.attachment_type)
     return message
 
 

@@ -117,3 +117,6 @@ CHASE_RULES: tuple[ChaseRule, ...] = (
 )
 KEY_DATE_CLOCK = "key_date"
 KEY_DATE_TEMPLATE = "reminder_key_date"
+# A booked session: the staff member, the working day before, if they chose it.
+SESSION_REMINDER_CLOCK = "session_reminder"
+SESSION_REMINDER_TEMPLATE = "reminder_session"

@@ -5,12 +5,13 @@ service (caps, states, dates) are the services' to enforce."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
-from referrals.models import ExitPathway, KeyDate, Review, TherapySession
-from referrals.services import ReferralChanged, RuleRefused
+from referrals.models import ExitPathway, KeyDate, PlannedSession, Review, TherapySession
+from referrals.services import ReferralChanged, RuleRefused, place_errors
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -115,6 +116,79 @@ class TherapySessionForm(CaseForm):
     )
     notes = _notes_field()
     now_fields = ("held_at",)
+
+
+class PlanSessionForm(CaseForm):
+    """Book a session ahead, or move one (the same fields)."""
+
+    id_prefix = "plan_session"
+    starts_at = forms.DateTimeField(
+        label="Date and start time",
+        widget=DateTimeInput(),
+        error_messages={"required": "Please give the date and start time."},
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes", min_value=15, max_value=180, initial=60
+    )
+    mode = forms.ChoiceField(
+        label="How it will be held",
+        choices=TherapySession.Mode.choices,
+        widget=forms.RadioSelect,
+        initial=TherapySession.Mode.VIRTUAL,
+    )
+    link = forms.URLField(
+        label="Link for the video call (virtual)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        error_messages={"invalid": "Please paste the whole link, starting https://"},
+    )
+    place = forms.CharField(
+        label="Where you will meet (face to face)",
+        required=False,
+        max_length=200,
+        help_text="For example 'Room 2, Civic Centre'.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duration_minutes"].initial = settings.CIRS_SESSION_MINUTES
+
+    def clean(self):
+        data = super().clean()
+        if "mode" in data:
+            for field, message in place_errors(
+                mode=data["mode"], place=data.get("place", ""), link=data.get("link", "")
+            ).items():
+                if field not in self.errors:
+                    self.add_error(field, message)
+        return data
+
+
+class PlannedOutcomeForm(CaseForm):
+    """How a booked session went, or its cancellation."""
+
+    id_prefix = "outcome"
+    outcome = forms.ChoiceField(
+        label="What happened",
+        choices=[
+            (s.value, s.label) for s in PlannedSession.Status if s != PlannedSession.Status.PLANNED
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose what happened."},
+    )
+    reason = forms.CharField(
+        label="If it did not take place, a short reason",
+        required=False,
+        max_length=300,
+        help_text="For example 'unwell' or 'rearranged'. Please keep it general.",
+    )
+    notes = _notes_field()
+
+    def __init__(self, *args, planned_id: int | None = None, **kwargs):
+        if planned_id is not None:
+            self.id_prefix = f"outcome{planned_id}"
+        super().__init__(*args, **kwargs)
 
 
 class GroupSessionForm(CaseForm):

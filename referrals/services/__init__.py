@@ -23,6 +23,7 @@ from referrals.services.intake import (
     save_referral_draft,
     submit_referral,
 )
+from referrals.services.planning import place_errors, plan_session, record_planned_session
 from referrals.services.support import (
     WAITING_FOR_DECISION,
     decide_extension_request,
@@ -51,11 +52,14 @@ __all__ = [
     "decide_extension_request",
     "decline_referral",
     "log_transition",
+    "place_errors",
     "plan_first_meeting",
+    "plan_session",
     "reallocate_referral",
     "record_first_meeting",
     "record_group_session",
     "record_manager_contact",
+    "record_planned_session",
     "record_review",
     "record_therapy_session",
     "remove_key_date",

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import support as case_forms
-from referrals.models import Referral
+from referrals.models import PlannedSession, Referral
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
     cases_for_therapist,
@@ -84,6 +84,7 @@ def workspace(
         "first": case_forms.FirstMeetingForm(initial=version),
         "contact": case_forms.ManagerContactForm(initial=version),
         "session": case_forms.TherapySessionForm(initial=version),
+        "plan_session": case_forms.PlanSessionForm(initial=version),
         "group": case_forms.GroupSessionForm(initial=version),
         "review": case_forms.ReviewForm(initial=version),
         "exceptional": case_forms.ExceptionalSessionForm(initial=version),
@@ -103,6 +104,11 @@ def workspace(
         "clocks": sla.referral_clocks(referral, now=now),
         "next_due": next_due_for(referral, now=now),
         "sessions": referral.therapy_sessions.all(),
+        "planned_sessions": [
+            (planned, case_forms.PlannedOutcomeForm(initial=version, planned_id=planned.pk))
+            for planned in referral.planned_sessions.filter(status=PlannedSession.Status.PLANNED)
+        ],
+        "planning_refusal": referral.planning_refusal() if is_active and individual else None,
         "allowance": session_allowance(referral),
         "cap_message": referral.session_cap_refusal() if is_active and individual else None,
         "reviews": referral.reviews.all(),
@@ -118,6 +124,7 @@ def workspace(
         "may_record_first_meeting": individual and may("record_first_meeting"),
         "may_record_manager_contact": may("record_manager_contact"),
         "may_record_session": individual and is_active,
+        "may_plan_session": individual and may("change_planned_sessions"),
         "waiting_for_decision": state == State.EXTENSION_REQUESTED,
         "may_record_review": individual and may("record_review"),
         "may_request_exceptional": individual and may("request_exceptional_session"),
@@ -131,6 +138,7 @@ def workspace(
         "first": context["may_record_first_meeting"],
         "contact": context["may_record_manager_contact"],
         "session": context["may_record_session"] and not context["waiting_for_decision"],
+        "plan_session": context["may_plan_session"],
         "group": context["may_record_group_session"],
         "review": context["may_record_review"],
         "exceptional": context["may_request_exceptional"],
@@ -215,6 +223,16 @@ CASE_ACTIONS: dict[str, CaseAction] = {
         ("held_at", "mode", "attendance", "cancellation_reason", "notes"),
         "The session is recorded.",
         "sessions",
+    ),
+    "plan_session": CaseAction(
+        "planned-sessions/",
+        "plan_session",
+        case_forms.PlanSessionForm,
+        services.plan_session,
+        ("starts_at", "duration_minutes", "mode", "place", "link"),
+        "The session is booked. The staff member and you have each been sent a calendar "
+        "invitation.",
+        "planned-sessions",
     ),
     "group_session": CaseAction(
         "group-sessions/",
