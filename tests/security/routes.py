@@ -57,6 +57,12 @@ def _notification(target: Target) -> dict | None:
     return {"notification_id": target.notification.pk}
 
 
+def _planned(target: Target) -> dict | None:
+    if "planned" not in target.extra:
+        return None
+    return {"referral_id": target.referral.pk, "planned_id": target.extra["planned"].pk}
+
+
 def _therapist(target: Target) -> dict | None:
     if target.referral.therapist_id is None:
         return None
@@ -95,6 +101,9 @@ ROWS: dict[str, Row] = {
     "therapists:manager_contact": REFERRAL_ACTION,
     "therapists:session": REFERRAL_ACTION,
     "therapists:group_session": REFERRAL_ACTION,
+    "therapists:plan_session": REFERRAL_ACTION,
+    "therapists:planned_session_edit": Row((GET, POST), _planned),
+    "therapists:planned_session_record": Row((POST,), _planned),
     "therapists:review": REFERRAL_ACTION,
     "therapists:exceptional_session": REFERRAL_ACTION,
     "therapists:key_date_add": REFERRAL_ACTION,
