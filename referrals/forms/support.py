@@ -277,6 +277,39 @@ class ConfirmForm(CaseForm):
     id_prefix = "confirm"
 
 
+class ClosureWithDatesForm(CaseForm):
+    """Confirming the end of support while key dates are still to come: keep support
+    open until then, or close and say who will follow up."""
+
+    KEEP_OPEN, CLOSE = "keep_open", "close"
+    id_prefix = "confirm"
+    choice = forms.ChoiceField(
+        label="What would you like to do?",
+        choices=[
+            (KEEP_OPEN, "Keep support open until the dates have passed"),
+            (CLOSE, "End support now, and say who will follow up the dates"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose one."},
+    )
+    key_date_follow_up = forms.CharField(
+        label="Who will follow up the dates (if you end support now)",
+        required=False,
+        max_length=200,
+        help_text="In general terms, for example 'the team manager' or 'their GP'. This goes "
+        "in the summary.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("choice") == self.CLOSE and not data.get("key_date_follow_up", "").strip():
+            self.add_error(
+                "key_date_follow_up",
+                "Please say who will follow up the dates, in general terms.",
+            )
+        return data
+
+
 class WithdrawForm(CaseForm):
     id_prefix = "withdraw"
     reason = forms.CharField(
