@@ -7,18 +7,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
-# WeasyPrint needs Pango and HarfBuzz; the browser tests need Debian's chromium.
+# WeasyPrint needs Pango and HarfBuzz; the browser tests need Debian's chromium, and
+# node/npm to install axe-core (package.json, pinned by package-lock.json).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-APT_TEST_PACKAGES := chromium graphviz
+APT_TEST_PACKAGES := chromium graphviz nodejs
+NPM := npm --no-audit --no-fund --loglevel=error
 
-.PHONY: run test setup setup-dev system-packages system-test-packages lint migrate-check diagram bench clean
+.PHONY: run test setup setup-dev system-packages system-test-packages node-test-packages lint migrate-check diagram bench lighthouse clean
 
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) scripts/run-dev.sh
 
-test: setup-dev system-test-packages
+test: setup-dev system-test-packages node-test-packages
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	# Imports run one way (.importlinter, docs/architecture.md).
@@ -50,6 +52,19 @@ system-packages:
 system-test-packages:
 	@scripts/apt-ensure.sh $(APT_TEST_PACKAGES)
 
+# axe-core for the accessibility walk (tests/browser/test_accessibility.py); the
+# dev dependencies (Lighthouse) are only installed by `make lighthouse`.
+# (Some nodejs builds carry npm themselves; Debian's npm package is added only if needed.)
+node-test-packages: system-test-packages
+	@command -v npm >/dev/null || scripts/apt-ensure.sh npm
+	$(NPM) ci --omit=dev
+
+# Lighthouse (desktop preset) on each role's main page, against a throwaway server with
+# the demo data; scores go to var/lighthouse/ (docs/accessibility.md records them).
+lighthouse: setup-dev node-test-packages
+	$(NPM) ci
+	$(PY) scripts/lighthouse.py
+
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -64,4 +79,4 @@ bench: setup-dev
 	$(PY) benchmarks/report_pdf.py
 
 clean:
-	rm -rf var staticfiles
+	rm -rf var staticfiles node_modules

@@ -5,7 +5,12 @@
 
 Builds the referrals with ``bulk_create`` in a throwaway test database (created and
 destroyed here, never the real one), then times the figures and the PDF and counts
-the SQL queries. The query count does not grow with the number of referrals.
+the SQL queries, and times the dashboard page (median of a few requests after a
+warm-up) as a service lead (the quarter suppressed with its months) and as the PSW.
+The query count does not grow with the number of referrals.
+
+At 2,000 referrals the PDF is over ``CIRS_REPORT_ASYNC_THRESHOLD``, so the page hands
+it to the background task; "background PDF" times the function that task calls.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import statistics
 import sys
 import time
 from datetime import date, timedelta
@@ -145,6 +151,61 @@ def build(rng: random.Random) -> None:
     EvaluationResponse.objects.bulk_create(answers)
 
 
+RUNS = 5
+
+
+def _timed(fn) -> tuple[float, int]:
+    """Median seconds over RUNS calls after one warm-up, and the queries of one call."""
+    fn()
+    times = []
+    for _ in range(RUNS):
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    with CaptureQueriesContext(connection) as queries:
+        fn()
+    return statistics.median(times), len(queries.captured_queries)
+
+
+def _reader(username: str, role) -> object:
+    from django.contrib.auth.models import Group
+
+    from accounts.models import User
+
+    user = User.objects.create(username=username)
+    user.groups.add(Group.objects.get(name=role.label))
+    return user
+
+
+def time_pages(period) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.roles import Role
+
+    query = {"start": period.start.isoformat(), "end": period.end.isoformat()}
+    for label, role in (("service lead", Role.SERVICE_LEAD), ("PSW", Role.PSW)):
+        client = Client()
+        client.force_login(_reader(f"bench-{role.value}", role))
+
+        def page(client=client):
+            response = client.get(reverse("reporting:dashboard"), query)
+            assert response.status_code == 200, response.status_code
+
+        median, queries = _timed(page)
+        print(f"dashboard as {label}: median {median * 1000:.0f} ms, {queries} queries")
+    try:
+        from reporting.background import build_pdf
+    except ImportError:  # before PDFs could be built in the background
+        return
+    began = time.perf_counter()
+    pdf, _ = build_pdf(period, period.months())
+    print(
+        f"background PDF (service lead's quarter with its months): "
+        f"{time.perf_counter() - began:.2f}s ({len(pdf):,} bytes)"
+    )
+
+
 def main() -> None:
     from reporting.exports import report_pdf
     from reporting.figures import monitoring_figures
@@ -169,6 +230,7 @@ def main() -> None:
         print(f"period: {period.label}; referrals in it: {figures.referrals_total}")
         print(f"figures: {computed:.2f}s; figures + PDF: {total:.2f}s ({len(pdf):,} bytes)")
         print(f"SQL queries: {len(queries.captured_queries)}")
+        time_pages(period)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

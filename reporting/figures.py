@@ -1,5 +1,13 @@
 """The quarterly monitoring figures (docs/service.md "Monitoring (quarterly, for service
-leads)"), computed in a fixed number of queries whatever the number of referrals.
+leads)"), counted by the database: every figure is a GROUP BY or a conditional
+aggregate (``Count(filter=Q(...))``), so the number of queries is fixed and no
+Python loop runs over referrals, sessions or answers, whatever their number.
+
+A period can be split into *parts* (the months of a quarter): each additive figure
+is then grouped by part in the same query, the period's figure is the sum of its
+parts, and ``MonitoringFigures.parts`` holds the figures of each part, so the
+suppression in ``reporting/sections.py`` can hide in the quarter whatever it hides
+in one of its months (see docs/motivated-intruder-review.md, "Differencing").
 
 Aggregate reads only: these queries go to ``Referral.objects`` directly because a
 service lead may see no individual referral (``visible_to`` gives them none), yet
@@ -11,29 +19,35 @@ so a report carries no name, no event detail, no free text and no reference.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from string import ascii_uppercase
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from referrals import clocks, sla
-from referrals.models import ExitPathway, Referral, TherapySession
+from referrals.models import ExitPathway, KeyDate, Referral, Review, TherapySession
 from reporting.models import EvaluationResponse
 from reporting.periods import Period, local_midnight
-from reporting.suppression import Cell, suppress
+from reporting.working_time import allowance_seconds, local_parts, working_time_of
 
-TEAM_COLUMNS = ("Individual", "Group", "All referrals")
-
-
-@dataclass(frozen=True)
-class TeamBreakdown:
-    columns: tuple[str, ...]
-    rows: list[tuple[str, list[Cell]]]
-    totals: list[int]  # exact, one per column
+KINDS = (Referral.Kind.INDIVIDUAL, Referral.Kind.GROUP)
+RATINGS = tuple(value for value, _ in EvaluationResponse.Rating.choices)
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,7 @@ class MonitoringFigures:
     period: Period
     generated_at: datetime
     referrals: dict[str, int]  # Referral.Kind value -> count
-    by_team: TeamBreakdown
+    by_team: dict[str, dict[str, int]]  # team -> Referral.Kind value -> count
     staff_supported: dict[str, int]  # pseudonym -> distinct staff supported one to one
     incidents_supported: dict[str, int]  # pseudonym -> distinct critical incidents
     group_sessions: int
@@ -74,6 +88,8 @@ class MonitoringFigures:
     exit_pathways: list[tuple[str, int]]
     evaluation: EvaluationSummary
     sla: list[SlaRow] = field(default_factory=list)
+    # The figures of each part (month) of the period, when it was split into parts.
+    parts: list[MonitoringFigures] = field(default_factory=list)
 
     @property
     def referrals_total(self) -> int:
@@ -82,6 +98,21 @@ class MonitoringFigures:
 
 def _in(period: Period, name: str) -> Q:
     return Q(**{f"{name}__gte": period.start_at, f"{name}__lt": period.end_at})
+
+
+def _slot(name: str, slots: list[Period]) -> Case:
+    """Which of ``slots`` (disjoint periods) the instant in ``name`` falls in."""
+    return Case(
+        *[When(_in(slot, name), then=Value(index)) for index, slot in enumerate(slots)],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def _years(slots: list[Period]) -> range:
+    """Years whose bank holidays the working clock needs: clocks stopped in the slots
+    started at most a year or so before them."""
+    return range(slots[0].start.year - 2, slots[-1].end.year + 2)
 
 
 def pseudonym(index: int) -> str:
@@ -94,97 +125,176 @@ def pseudonym(index: int) -> str:
     return f"Therapist {letters}"
 
 
-def _referrals(period: Period) -> tuple[dict[str, int], TeamBreakdown]:
+def _span(slots: list[Period], name: str) -> Q:
+    return Q(**{f"{name}__gte": slots[0].start_at, f"{name}__lt": slots[-1].end_at})
+
+
+def referrals_in(period: Period) -> int:
+    """Referrals first submitted in the period (one COUNT query): how large a report
+    for the period is, to decide whether to build its PDF in the background."""
+    return Referral.objects.filter(_in(period, "first_submitted_at")).count()
+
+
+def _referrals(slots: list[Period]) -> list[dict[str, dict[str, int]]]:
     """Referrals by the date they were first submitted (a resubmission after a request
-    for more information is the same referral, counted once)."""
-    rows = Referral.objects.filter(_in(period, "first_submitted_at")).values_list(
-        "kind", "incident__team__name"
+    for more information is the same referral, counted once), by team and kind."""
+    rows = (
+        Referral.objects.filter(_span(slots, "first_submitted_at"))
+        .annotate(slot=_slot("first_submitted_at", slots))
+        .values("slot", "incident__team__name", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
-    by_kind: Counter[str] = Counter()
-    by_team: dict[str, Counter[str]] = defaultdict(Counter)
-    for kind, team in rows:
-        by_kind[kind] += 1
-        by_team[team][kind] += 1
-    kinds = [Referral.Kind.INDIVIDUAL, Referral.Kind.GROUP]
-    teams = sorted(by_team)
-    grid = [[by_team[t][k] for k in kinds] + [sum(by_team[t].values())] for t in teams]
-    cells = suppress(grid, threshold=settings.CIRS_SUPPRESSION_THRESHOLD)
-    totals = [by_kind[k] for k in kinds] + [sum(by_kind.values())]
-    breakdown = TeamBreakdown(
-        columns=TEAM_COLUMNS, rows=list(zip(teams, cells, strict=False)), totals=totals
-    )
-    return {k.value: by_kind[k] for k in kinds}, breakdown
+    by_team: list[dict[str, Counter]] = [defaultdict(Counter) for _ in slots]
+    for row in rows:  # one row per part, team and kind: never per referral
+        by_team[row["slot"]][row["incident__team__name"]][row["kind"]] = row["n"]
+    return [{team: {k.value: c[k] for k in KINDS} for team, c in part.items()} for part in by_team]
 
 
-def _sessions(period: Period):
-    """Staff supported and incidents supported per therapist, and group sessions, from
-    the sessions actually held (attended) in the period."""
+def _per_therapist(period: Period) -> tuple[dict[str, int], dict[str, int]]:
+    """Distinct staff supported one to one, and distinct incidents supported, per
+    therapist, from the sessions held (attended) in the period. Distinct counts do not
+    add up across parts, so this is one query per period."""
     rows = (
         TherapySession.objects.filter(
             _in(period, "held_at"), attendance=TherapySession.Attendance.ATTENDED
         )
         .annotate(who=Coalesce("facilitator_id", "referral__therapist_id"))
-        .values_list("who", "kind", "referral_id", "referral__incident_id", "attendees")
+        .filter(who__isnull=False)
+        .values("who")
+        .annotate(
+            staff=Count(
+                "referral_id", distinct=True, filter=Q(kind=TherapySession.Kind.INDIVIDUAL)
+            ),
+            incidents=Count("referral__incident_id", distinct=True),
+        )
+        .order_by()
     )
-    staff: dict[int, set[int]] = defaultdict(set)
-    incidents: dict[int, set[int]] = defaultdict(set)
-    group_sessions = group_attendees = 0
-    for who, kind, referral_id, incident_id, attendees in rows:
-        if kind == TherapySession.Kind.GROUP:
-            group_sessions += 1
-            group_attendees += attendees or 0
-        elif who is not None:
-            staff[who].add(referral_id)
-        if who is not None:
-            incidents[who].add(incident_id)
     # Letters follow the figures, not the therapist's record, so a letter says
     # nothing about who joined first and is not carried from one report to the next.
-    order = sorted(incidents, key=lambda t: (-len(staff[t]), -len(incidents[t]), t))
-    names = {t: pseudonym(i) for i, t in enumerate(order)}
-    staff_supported = {names[t]: len(staff[t]) for t in order}
-    incidents_supported = {names[t]: len(incidents[t]) for t in order}
-    return staff_supported, incidents_supported, group_sessions, group_attendees
+    ranked = sorted(rows, key=lambda r: (-r["staff"], -r["incidents"], r["who"]))
+    staff = {pseudonym(i): row["staff"] for i, row in enumerate(ranked)}
+    incidents = {pseudonym(i): row["incidents"] for i, row in enumerate(ranked)}
+    return staff, incidents
 
 
-def _length_of_support(period: Period) -> dict[int, int]:
-    counted = Q(
-        therapy_sessions__kind=TherapySession.Kind.INDIVIDUAL,
-        therapy_sessions__attendance=TherapySession.Attendance.ATTENDED,
+def _group_sessions(slots: list[Period]) -> list[tuple[int, int]]:
+    rows = (
+        TherapySession.objects.filter(
+            _span(slots, "held_at"),
+            attendance=TherapySession.Attendance.ATTENDED,
+            kind=TherapySession.Kind.GROUP,
+        )
+        .annotate(slot=_slot("held_at", slots))
+        .values("slot")
+        .annotate(sessions=Count("pk"), people=Coalesce(Sum("attendees"), 0))
+        .order_by()
     )
-    lengths = (
+    result = [(0, 0)] * len(slots)
+    for row in rows:
+        result[row["slot"]] = (row["sessions"], row["people"])
+    return result
+
+
+def _length_of_support(slots: list[Period]) -> list[dict[int, int]]:
+    attended = (
+        TherapySession.objects.filter(
+            referral=OuterRef("pk"),
+            kind=TherapySession.Kind.INDIVIDUAL,
+            attendance=TherapySession.Attendance.ATTENDED,
+        )
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
         Referral.objects.filter(
-            _in(period, "closed_at"),
+            _span(slots, "closed_at"),
             state=Referral.State.CLOSED,
             kind=Referral.Kind.INDIVIDUAL,
         )
-        .annotate(sessions=Count("therapy_sessions", filter=counted))
-        .values_list("sessions", flat=True)
+        .annotate(
+            slot=_slot("closed_at", slots),
+            sessions=Coalesce(Subquery(attended, output_field=IntegerField()), 0),
+        )
+        .values("slot", "sessions")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     most = settings.CIRS_MAX_SESSIONS + settings.CIRS_MAX_EXCEPTIONAL_SESSIONS
-    distribution = dict.fromkeys(range(most + 1), 0)
-    for sessions in lengths:
-        distribution[sessions] = distribution.get(sessions, 0) + 1
-    return distribution
+    result = [dict.fromkeys(range(most + 1), 0) for _ in slots]
+    for row in rows:
+        result[row["slot"]][row["sessions"]] = row["n"]
+    return result
 
 
-def _first_meetings(period: Period) -> tuple[int, int]:
-    """First meetings held in the period, and how many met the first-meeting target
-    ("48 hours" on the working clock from the referral, docs/service.md step 6)."""
-    rows = Referral.objects.filter(
-        _in(period, "first_meeting_at"), kind=Referral.Kind.INDIVIDUAL
-    ).values_list("submitted_at", "first_meeting_at")
-    held = within = 0
-    for submitted_at, first_meeting_at in rows:
-        held += 1
-        if clocks.met_target("first_meeting", started_at=submitted_at, stopped_at=first_meeting_at):
-            within += 1
-    return held, within
+def _target_seconds(clock: str) -> float | None:
+    return allowance_seconds(clocks.clock_config(clock).get("target"))
 
 
-def _active_at(period: Period) -> list[tuple[date, int]]:
-    """Cases in support at the end of each quarter end day: allocated by then, and
-    neither closed nor withdrawn by then."""
-    days = period.snapshot_days()
+def _limit_seconds(clock: str) -> float | None:
+    config = clocks.clock_config(clock)
+    limit = config.get("limit")
+    return allowance_seconds(limit if limit is not None else config.get("target"))
+
+
+# Django aggregates over a sliced queryset from a subquery: each row's London day and
+# time are then worked out once, in the inner query, and the working clock is integer
+# arithmetic on those columns in the outer one. Larger than any table will ever be.
+_EVERY_ROW = 10**12
+
+
+def _clock_counts(
+    queryset, started: str, stopped: str, slots: list[Period], allowances: dict
+) -> list[dict[str, int]]:
+    """For the rows of ``queryset`` whose clock ``started`` .. ``stopped`` stopped in each
+    slot: how many (``"stopped"``), and how many within each named allowance (working
+    seconds; None counts none). One query."""
+    rows = (
+        queryset.filter(_span(slots, stopped), **{f"{started}__isnull": False})
+        .annotate(
+            slot=_slot(stopped, slots),
+            **local_parts(started, "started"),
+            **local_parts(stopped, "stopped"),
+        )
+        .order_by()[:_EVERY_ROW]
+    )
+    ran = working_time_of("started", "stopped", years=_years(slots))
+    aggregates = {}
+    for index in range(len(slots)):
+        here = Q(slot=index)
+        aggregates[f"stopped_{index}"] = Count("pk", filter=here)
+        for name, seconds in allowances.items():
+            if seconds is not None:
+                within = here & Q(LessThanOrEqual(ran, Value(seconds)))
+                aggregates[f"{name}_{index}"] = Count("pk", filter=within)
+    result = rows.aggregate(**aggregates)
+    return [
+        {
+            "stopped": result[f"stopped_{i}"],
+            **{name: result.get(f"{name}_{i}", 0) for name in allowances},
+        }
+        for i in range(len(slots))
+    ]
+
+
+def _first_meetings(slots: list[Period]) -> list[tuple[int, int]]:
+    """First meetings held, and how many met the first-meeting target ("48 hours" on
+    the working clock from the referral, docs/service.md step 6)."""
+    counts = _clock_counts(
+        Referral.objects.filter(kind=Referral.Kind.INDIVIDUAL),
+        "submitted_at",
+        "first_meeting_at",
+        slots,
+        {"within": _target_seconds("first_meeting")},
+    )
+    return [(c["stopped"], c["within"]) for c in counts]
+
+
+def _active_at(days: list[date]) -> dict[date, int]:
+    """Cases in support at the end of each day: allocated by then, and neither closed
+    nor withdrawn by then. One query for every day asked."""
     counts = {}
     for index, day in enumerate(days):
         moment = local_midnight(day + timedelta(days=1))
@@ -195,123 +305,221 @@ def _active_at(period: Period) -> list[tuple[date, int]]:
             & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=moment)),
         )
     result = Referral.objects.aggregate(**counts)
-    return [(day, result[f"at_{i}"]) for i, day in enumerate(days)]
+    return {day: result[f"at_{i}"] for i, day in enumerate(days)}
 
 
-def _exit_pathways(period: Period) -> list[tuple[str, int]]:
-    closed = Q(
-        summaries__referral__closed_at__gte=period.start_at,
-        summaries__referral__closed_at__lt=period.end_at,
-        summaries__referral__state=Referral.State.CLOSED,
-    )
-    rows = ExitPathway.objects.annotate(cases=Count("summaries", filter=closed)).order_by(
-        "order", "pk"
-    )
-    return [(label, cases) for label, cases in rows.values_list("label", "cases")]
-
-
-def _evaluation(period: Period) -> EvaluationSummary:
-    # Ratings only: the free comment is never read here (it could identify someone).
-    rows = EvaluationResponse.objects.filter(_in(period, "submitted_at")).values_list(
-        "timely", "helpful", "would_recommend"
-    )
-    ratings = [value for value, _ in EvaluationResponse.Rating.choices]
-    timely = dict.fromkeys(ratings, 0)
-    helpful = dict.fromkeys(ratings, 0)
-    responses = recommend = 0
-    for t, h, r in rows:
-        responses += 1
-        timely[t] += 1
-        helpful[h] += 1
-        recommend += bool(r)
-    return EvaluationSummary(
-        responses=responses, timely=timely, helpful=helpful, would_recommend=recommend
-    )
-
-
-_CLOCK_FIELDS = (
-    "id",
-    "kind",
-    "state",
-    "submitted_at",
-    "decided_at",
-    "allocated_at",
-    "first_meeting_at",
-    "manager_contacted_at",
-    "third_session_at",
-    "last_session_at",
-    "closed_at",
-    "withdrawn_at",
-)
-
-
-def _sla(period: Period) -> list[SlaRow]:
-    """Each clock of ``referrals/sla.py`` that stopped in the period: met (on or before
-    its limit) or breached, and how many met the target where there is one."""
-    stopped_here = (
-        _in(period, "decided_at")
-        | _in(period, "allocated_at")
-        | _in(period, "first_meeting_at")
-        | _in(period, "manager_contacted_at")
-        | _in(period, "closed_at")
-        | _in(period, "reviews__recorded_at")
-    )
-    ids = Referral.objects.filter(stopped_here).values("pk")
-    referrals = (
-        Referral.objects.filter(pk__in=ids)
-        .only(*_CLOCK_FIELDS)
-        .order_by()
-        .prefetch_related("reviews", "key_dates")
-    )
-    met: Counter[str] = Counter()
-    breached: Counter[str] = Counter()
-    target_met: Counter[str] = Counter()
-    for referral in referrals:
-        for clock, started, stopped in sla.clock_spans(referral, today=period.end):
-            if not period.contains(stopped):
-                continue
-            status = clocks.clock_status(clock, started_at=started, stopped_at=stopped)
-            if status == clocks.ClockStatus.MET:
-                met[clock] += 1
-            else:
-                breached[clock] += 1
-            if clocks.met_target(clock, started_at=started, stopped_at=stopped):
-                target_met[clock] += 1
-    return [
-        SlaRow(
-            clock=clock,
-            label=label,
-            met=met[clock],
-            breached=breached[clock],
-            target_met=target_met[clock] if _has_target(clock) else None,
+def _exit_pathways(slots: list[Period]) -> list[list[tuple[str, int]]]:
+    def closed_in(slot: Period) -> Q:
+        return Q(
+            summaries__referral__closed_at__gte=slot.start_at,
+            summaries__referral__closed_at__lt=slot.end_at,
+            summaries__referral__state=Referral.State.CLOSED,
         )
-        for clock, label in sla.LABELS.items()
-    ]
+
+    counts = {f"s{i}": Count("summaries", filter=closed_in(s)) for i, s in enumerate(slots)}
+    rows = list(
+        ExitPathway.objects.annotate(**counts).order_by("order", "pk").values("label", *counts)
+    )
+    return [[(row["label"], row[f"s{i}"]) for row in rows] for i in range(len(slots))]
 
 
-def _has_target(clock: str) -> bool:
-    return clocks.clock_config(clock).get("target") is not None
+def _evaluation(slots: list[Period]) -> list[EvaluationSummary]:
+    # Ratings only: the free comment is never read here (it could identify someone).
+    aggregates = {
+        "responses": Count("pk"),
+        "recommend": Count("pk", filter=Q(would_recommend=True)),
+        **{f"timely_{r}": Count("pk", filter=Q(timely=r)) for r in RATINGS},
+        **{f"helpful_{r}": Count("pk", filter=Q(helpful=r)) for r in RATINGS},
+    }
+    rows = (
+        EvaluationResponse.objects.filter(_span(slots, "submitted_at"))
+        .annotate(slot=_slot("submitted_at", slots))
+        .values("slot")
+        .annotate(**aggregates)
+        .order_by()
+    )
+    by_slot = {row["slot"]: row for row in rows}
+    result = []
+    for index in range(len(slots)):
+        row = by_slot.get(index, {})
+        result.append(
+            EvaluationSummary(
+                responses=row.get("responses", 0),
+                timely={r: row.get(f"timely_{r}", 0) for r in RATINGS},
+                helpful={r: row.get(f"helpful_{r}", 0) for r in RATINGS},
+                would_recommend=row.get("recommend", 0),
+            )
+        )
+    return result
 
 
-def monitoring_figures(period: Period, *, now: datetime | None = None) -> MonitoringFigures:
-    """Every figure docs/service.md "Monitoring" asks for, for ``period``."""
-    referrals, by_team = _referrals(period)
-    staff, incidents, group_sessions, group_attendees = _sessions(period)
-    first_meetings, within = _first_meetings(period)
-    return MonitoringFigures(
-        period=period,
-        generated_at=now or timezone.now(),
-        referrals=referrals,
-        by_team=by_team,
-        staff_supported=staff,
-        incidents_supported=incidents,
-        group_sessions=group_sessions,
-        group_attendees=group_attendees,
-        length_of_support=_length_of_support(period),
-        first_meetings=first_meetings,
-        first_meetings_within_target=within,
-        active_at=_active_at(period),
-        exit_pathways=_exit_pathways(period),
-        evaluation=_evaluation(period),
-        sla=_sla(period),
+# --- Response times: each clock of referrals/sla.py, as a condition on the row --------
+
+S = Referral.State
+_OPEN_TO_CLOCKS = ~Q(state=S.MORE_INFO) & Q(decided_at__isnull=False) & ~Q(state=S.DECLINED)
+_NEVER_ALLOCATED = Q(state__in=[S.DECLINED, S.WITHDRAWN], allocated_at__isnull=True)
+
+
+def _first_review():
+    return Subquery(
+        Review.objects.filter(referral=OuterRef("pk")).order_by("pk").values("recorded_at")[:1]
+    )
+
+
+def _closure_condition(slots: list[Period]) -> Q:
+    """The closure-summary clock runs once the review said "close" and no key date is
+    still to come (at the end of the part the clock stopped in)."""
+    said_close = Exists(
+        Review.objects.filter(referral=OuterRef("pk"), outcome=Review.Outcome.CLOSE)
+    )
+    condition = Q()
+    for slot in slots:
+        to_come = Exists(KeyDate.objects.filter(referral=OuterRef("pk"), date__gte=slot.end))
+        condition |= _in(slot, "closed_at") & ~Q(to_come)
+    return (
+        ~Q(state=S.MORE_INFO)
+        & ~_NEVER_ALLOCATED
+        & Q(last_session_at__isnull=False)
+        & Q(said_close)
+        & condition
+    )
+
+
+# clock -> (started, stopped, condition on the referral besides "stopped in the period")
+_CLOCKS = {
+    "triage": ("submitted_at", "decided_at", Q(submitted_at__isnull=False) & ~Q(state=S.SUBMITTED)),
+    "allocation": ("decided_at", "allocated_at", _OPEN_TO_CLOCKS),
+    "first_meeting": (
+        "submitted_at",
+        "first_meeting_at",
+        _OPEN_TO_CLOCKS & ~_NEVER_ALLOCATED & Q(kind=Referral.Kind.INDIVIDUAL),
+    ),
+    "manager_contact": (
+        "submitted_at",
+        "manager_contacted_at",
+        _OPEN_TO_CLOCKS & ~_NEVER_ALLOCATED,
+    ),
+    "review": (
+        "third_session_at",
+        "review_at",
+        ~Q(state=S.MORE_INFO) & ~_NEVER_ALLOCATED & Q(third_session_at__isnull=False),
+    ),
+    "closure_summary": ("last_session_at", "closed_at", None),
+}
+
+
+def _sla(slots: list[Period]) -> list[list[SlaRow]]:
+    """Each clock that stopped in each part: met (on or before its limit) or breached,
+    and how many met the target where there is one. One query per clock."""
+    result: list[list[SlaRow]] = [[] for _ in slots]
+    for clock, label in sla.LABELS.items():
+        started, stopped, condition = _CLOCKS[clock]
+        if condition is None:
+            condition = _closure_condition(slots)
+        queryset = Referral.objects.all()
+        if stopped == "review_at":
+            queryset = queryset.annotate(review_at=_first_review())
+        target = _target_seconds(clock)
+        counts = _clock_counts(
+            queryset.filter(condition),
+            started,
+            stopped,
+            slots,
+            {"met": _limit_seconds(clock), "target_met": target},
+        )
+        for index, c in enumerate(counts):
+            result[index].append(
+                SlaRow(
+                    clock=clock,
+                    label=label,
+                    met=c["met"],
+                    breached=c["stopped"] - c["met"],
+                    target_met=c["target_met"] if target is not None else None,
+                )
+            )
+    return result
+
+
+# --- Putting it together -----------------------------------------------------------------
+
+
+def _sum_dicts(dicts):
+    total: Counter = Counter()
+    for d in dicts:
+        total.update(d)
+    return {key: total[key] for key in dicts[0]} if dicts else {}
+
+
+def monitoring_figures(
+    period: Period, *, parts: list[Period] | None = None, now: datetime | None = None
+) -> MonitoringFigures:
+    """Every figure docs/service.md "Monitoring" asks for, for ``period``; with ``parts``
+    (disjoint periods that make up ``period``, in order), the figures of each part too,
+    from the same queries."""
+    slots = parts or [period]
+    if slots[0].start != period.start or slots[-1].end != period.end:
+        raise ValueError("the parts of a period must make up the whole period")
+    now = now or timezone.now()
+    referrals = _referrals(slots)
+    groups = _group_sessions(slots)
+    lengths = _length_of_support(slots)
+    first = _first_meetings(slots)
+    pathways = _exit_pathways(slots)
+    answers = _evaluation(slots)
+    sla_rows = _sla(slots)
+    days = sorted({*period.snapshot_days(), *(d for p in slots for d in p.snapshot_days())})
+    active = _active_at(days)
+
+    def figures_for(index: int | None, span: Period, per_therapist) -> MonitoringFigures:
+        picks = range(len(slots)) if index is None else [index]
+        teams: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+        for i in picks:
+            for team, kinds in referrals[i].items():
+                for kind, n in kinds.items():
+                    teams[team][kind] += n
+        by_team = {team: {k.value: teams[team][k] for k in KINDS} for team in sorted(teams)}
+        summaries = [answers[i] for i in picks]
+        staff, incidents = per_therapist
+        return MonitoringFigures(
+            period=span,
+            generated_at=now,
+            referrals={k.value: sum(row[k] for row in by_team.values()) for k in KINDS},
+            by_team=by_team,
+            staff_supported=staff,
+            incidents_supported=incidents,
+            group_sessions=sum(groups[i][0] for i in picks),
+            group_attendees=sum(groups[i][1] for i in picks),
+            length_of_support=_sum_dicts([lengths[i] for i in picks]),
+            first_meetings=sum(first[i][0] for i in picks),
+            first_meetings_within_target=sum(first[i][1] for i in picks),
+            active_at=[(day, active[day]) for day in span.snapshot_days()],
+            exit_pathways=[
+                (label, sum(pathways[i][j][1] for i in picks))
+                for j, (label, _) in enumerate(pathways[0])
+            ],
+            evaluation=EvaluationSummary(
+                responses=sum(s.responses for s in summaries),
+                timely=_sum_dicts([s.timely for s in summaries]),
+                helpful=_sum_dicts([s.helpful for s in summaries]),
+                would_recommend=sum(s.would_recommend for s in summaries),
+            ),
+            sla=[
+                replace(
+                    rows[0],
+                    met=sum(r.met for r in rows),
+                    breached=sum(r.breached for r in rows),
+                    target_met=None
+                    if rows[0].target_met is None
+                    else sum(r.target_met for r in rows),
+                )
+                for rows in zip(*(sla_rows[i] for i in picks), strict=True)
+            ],
+        )
+
+    whole = figures_for(None, period, _per_therapist(period))
+    if not parts:
+        return whole
+    return replace(
+        whole,
+        parts=[figures_for(i, part, _per_therapist(part)) for i, part in enumerate(parts)],
     )

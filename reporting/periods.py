@@ -1,6 +1,7 @@
-"""Reporting periods: the council's financial quarters (April to June is Q1) or any
-date range. docs/service.md "Monitoring": "Per period (financial quarter by default, any
-date range possible)".
+"""Reporting periods: the council's financial quarters (April to June is Q1), whole
+months, or any date range. The service's rule: "financial quarter by default; whole
+months or quarters for anyone without case access, any date range for the PSW and
+SMPE" (``period_for`` applies it).
 
 A period is a range of whole London calendar days; its bounds are the London
 midnights at either end, so a referral made at 00:30 on 1 April (BST) falls in Q1
@@ -91,10 +92,32 @@ class Period:
     def label(self) -> str:
         span = f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}"
         quarter = self.quarter
-        return f"{quarter.label} ({span})" if quarter else span
+        if quarter:
+            return f"{quarter.label} ({span})"
+        return f"{self.start:%B %Y} ({span})" if self.is_whole_month else span
 
     def contains(self, moment: datetime | None) -> bool:
         return moment is not None and self.start_at <= moment < self.end_at
+
+    @property
+    def is_whole_month(self) -> bool:
+        return self == Period.month_of(self.start)
+
+    @classmethod
+    def month_of(cls, day: date) -> Period:
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return cls(start=first, end=following - timedelta(days=1))
+
+    def months(self) -> list[Period]:
+        """The whole months this period is made of (only for a run of whole months)."""
+        months, month = [], Period.month_of(self.start)
+        while month.start <= self.end:
+            months.append(month)
+            month = Period.month_of(month.end + timedelta(days=1))
+        if months[0].start != self.start or months[-1].end != self.end:
+            raise ValueError(f"{self.label} is not made of whole months")
+        return months
 
     def snapshot_days(self) -> list[date]:
         """The days at whose end active cases are counted: each financial quarter end
@@ -108,3 +131,27 @@ class Period:
         if not days or days[-1] != self.end:
             days.append(self.end)
         return days
+
+
+def period_for(period: Period, *, any_dates: bool) -> Period:
+    """The period a reader may see for the dates they chose.
+
+    The PSW and SMPE (``any_dates``), who already see cases, may choose any range.
+    Anyone else sees a whole financial quarter or a whole calendar month, and no other
+    period, so two periods they can choose either do not overlap or are a month and
+    the quarter it is in (docs/motivated-intruder-review.md, "Differencing"): dates
+    that are exactly a quarter stay a quarter; any other dates become the month the
+    chosen start date is in.
+    """
+    if any_dates or period.quarter is not None or period.is_whole_month:
+        return period
+    return Period.month_of(period.start)
+
+
+def parts_for(period: Period, *, any_dates: bool) -> list[Period] | None:
+    """The smaller periods the same reader can also see inside ``period``: the months of
+    a quarter, for a reader limited to months and quarters. Their figures are worked
+    out with the quarter's, so a count hidden in a month stays hidden in the quarter."""
+    if any_dates or period.quarter is None:
+        return None
+    return period.months()

@@ -1,19 +1,25 @@
-"""Small-number suppression for breakdowns by team or department.
+"""Small-number suppression for every breakdown of the monitoring figures.
 
-docs/service.md "Monitoring": "Breakdowns by team or department suppress counts from 1 to
-4 (shown as "<5") so no one can be identified; totals are shown." docs/security-checklist.md
-#15 adds secondary suppression, so that a hidden cell cannot be worked out by
-subtracting the shown cells from a row or column total.
+The service's monitoring rule: every breakdown (by team or department, exit
+pathways, length of support, per therapist, questionnaire answers, ...) shows counts
+from 1 to 4 as "<5", with secondary suppression, so no one can be identified, not
+even by comparing two periods; totals are shown only when they are at least 5 (or
+none at all).
 
-The rule, applied until nothing changes:
+A breakdown is a grid whose totals, when it has them, are cells of the grid itself
+(a last column of row totals, a last row of column totals), so every row and every
+column is one sum that a reader could otherwise solve. The rule, applied until
+nothing changes:
 
-1. primary: every cell from 1 to ``threshold`` is hidden and shown as "<5";
+1. primary: every cell from 1 to ``threshold`` is hidden and shown as "<5", and so
+   is every cell the caller names in ``inherited`` (a cell hidden in one of the
+   months a quarter is made of), shown as "*";
 2. secondary: any row or column (of two or more cells) with exactly one hidden
    cell also hides its smallest non-zero shown cell (or, when every other shown
    cell is zero, a zero cell), shown as "*".
 
 So every row and column that hides anything hides at least two cells, and the
-exact totals only ever give the sum of two or more unknowns. Pure: no database,
+shown totals only ever give the sum of two or more unknowns. Pure: no database,
 no settings (the caller passes ``settings.CIRS_SUPPRESSION_THRESHOLD``).
 See docs/motivated-intruder-review.md for what this does and does not protect.
 """
@@ -21,7 +27,7 @@ See docs/motivated-intruder-review.md for what this does and does not protect.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 
@@ -62,11 +68,23 @@ def _lines(rows: int, cols: int) -> list[list[tuple[int, int]]]:
     return [line for line in lines if len(line) >= 2]
 
 
-def suppress(grid: Sequence[Sequence[int]], *, threshold: int) -> list[list[Cell]]:
+def suppress(
+    grid: Sequence[Sequence[int]],
+    *,
+    threshold: int,
+    inherited: Collection[tuple[int, int]] = (),
+    secondary: bool = True,
+    rows_add_up: bool = True,
+) -> list[list[Cell]]:
     """Return ``grid`` as ``Cell``s with primary and secondary suppression applied.
 
-    ``grid`` is a rectangle of non-negative counts (rows by columns); its row and
-    column totals are assumed to be published exactly.
+    ``grid`` is a rectangle of non-negative counts (rows by columns). Its row and
+    column totals are assumed to be published exactly unless they are in the grid.
+    ``inherited`` names (row, column) cells to hide whatever their count.
+    ``secondary=False`` is for a list of counts with no total published anywhere
+    (exit pathways may overlap, per-therapist counts are distinct people), where
+    there is no sum to solve. ``rows_add_up=False`` is for a grid whose columns add
+    up to a total row but whose rows are not sums (answers to two questions).
     """
     rows = len(grid)
     cols = len(grid[0]) if rows else 0
@@ -78,7 +96,12 @@ def suppress(grid: Sequence[Sequence[int]], *, threshold: int) -> list[list[Cell
         [CellStatus.SMALL if 1 <= value <= threshold else CellStatus.SHOWN for value in row]
         for row in grid
     ]
-    lines = _lines(rows, cols)
+    for r, c in inherited:
+        if status[r][c] == CellStatus.SHOWN:
+            status[r][c] = CellStatus.HIDDEN
+    lines = _lines(rows, cols) if secondary else []
+    if not rows_add_up:
+        lines = [line for line in lines if len({c for _, c in line}) == 1]
     changed = True
     while changed:
         changed = False

@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.erase_expired_personal_data",
         "schedule": crontab(minute=30, hour=2),
     },
+    # Hourly: delete monitoring PDFs built in the background once they are old enough.
+    "delete-old-report-exports": {
+        "task": "reporting.tasks.delete_old_report_exports",
+        "schedule": crontab(minute=15),
+    },
 }
 
 # --- The service's own configuration (docs/service.md: "every clock ... is configuration") ---
@@ -280,6 +285,10 @@ CIRS_MAX_SESSIONS = 6
 CIRS_MAX_EXCEPTIONAL_SESSIONS = 1
 CIRS_RETENTION_DAYS = env_int("CIRS_RETENTION_DAYS", 6 * 365)
 CIRS_SUPPRESSION_THRESHOLD = env_int("CIRS_SUPPRESSION_THRESHOLD", 4)
+# A monitoring PDF over more referrals than this is built in the background (Celery);
+# the page offers the download when it is ready. Kept for this many hours, then deleted.
+CIRS_REPORT_ASYNC_THRESHOLD = env_int("CIRS_REPORT_ASYNC_THRESHOLD", 1000)
+CIRS_REPORT_EXPORT_KEEP_HOURS = env_int("CIRS_REPORT_EXPORT_KEEP_HOURS", 24)
 CIRS_SERVICE_NAME = "Critical Incident Response Service"
 
 LOGGING = {

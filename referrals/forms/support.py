@@ -222,8 +222,8 @@ class ReviewForm(CaseForm):
         label="Why more sessions would help (needed when asking for an extension)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The Principal Social Worker or Service Manager reads this to decide. "
-        "Please keep it general: no session content.",
+        help_text="The people who decide on extensions read this. Keep it general. "
+        "Do not say what was talked about in sessions.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -265,8 +265,9 @@ class ClosureSummaryForm(CaseForm):
     comments = forms.CharField(
         label="General comments for the line manager",
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="The line manager and the staff member both receive these words. General "
-        "comments only: no names, contact details, incident details or session content.",
+        help_text="The line manager and the staff member both get these words. Keep them "
+        "general. Leave out names, contact details, what happened and what was said in "
+        "sessions.",
         error_messages={"required": "Please write a few general comments for the line manager."},
     )
 

@@ -39,8 +39,8 @@ class DeclineForm(CrispyForm):
             "or their GP."
         ),
         error_messages={
-            "required": "Please say where the staff member can find support instead (for "
-            "example supervision, the wellbeing service or their GP)."
+            "required": "Please say where else the staff member can get help. For example: "
+            "their supervisor, the wellbeing service or their GP."
         },
     )
 

@@ -344,8 +344,9 @@ def answer_question(request: HttpRequest, referral_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    "Thank you. Your answer has been sent and the referral is back with the "
-                    "Principal Social Worker and the Service Manager for Practice Excellence.",
+                    "Thank you. Your answer is sent. The referral is back with the Principal "
+                    "Social Worker and the Service Manager for Practice Excellence. They will "
+                    "look at it again soon.",
                 )
                 return redirect("referrals:detail", referral_id=referral.pk)
         return render(

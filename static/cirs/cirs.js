@@ -10,3 +10,22 @@ document.addEventListener("submit", function (event) {
     setTimeout(function () { b.disabled = true; }, 0);
   });
 });
+
+// Error summary (GOV.UK Design System pattern): focus it when the page opens, so a
+// screen reader reads it first; its links move focus to the field and show its label.
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (!summary) return;
+  summary.focus();
+  summary.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    var legend = field.closest("fieldset") && field.closest("fieldset").querySelector("legend");
+    var label = legend || (field.labels && field.labels[0]) || field;
+    label.scrollIntoView();
+    field.focus({ preventScroll: true });
+  });
+})();

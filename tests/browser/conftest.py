@@ -162,3 +162,13 @@ def screenshot_dir(tmp_path):
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def axe_source() -> str:
+    """axe-core's script, from node_modules (``npm ci --omit=dev``, in ``make test``)."""
+    from tests.browser.axe import AXE_SCRIPT
+    from tests.conftest import need
+
+    need(AXE_SCRIPT.exists(), "axe-core from npm (`npm ci --omit=dev`)")
+    return AXE_SCRIPT.read_text()

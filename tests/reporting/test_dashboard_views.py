@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 import zlib
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -17,9 +18,11 @@ from referrals.models import Referral
 from reporting import exports
 from reporting.figures import monitoring_figures
 from reporting.periods import Period
+from reporting.sections import build_sections
 from tests.reporting.conftest import MARKERS
 
 Q1 = {"start": "2026-04-01", "end": "2026-06-30"}
+Q1_DATES = (date(2026, 4, 1), date(2026, 6, 30))
 DASHBOARD = "reporting:dashboard"
 DOWNLOADS = ["reporting:report_pdf", "reporting:report_csv", "reporting:report_xlsx"]
 
@@ -117,7 +120,7 @@ def test_a_date_that_is_not_a_date_is_explained(client, service_lead):
     response = client.get(reverse("reporting:report_csv"), {"start": "soon", "end": "2026-04-01"})
 
     assert response.status_code == 400
-    assert "Enter a valid date." in response.content.decode()
+    assert "Please enter a date, for example 1 April 2026." in response.content.decode()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD).exists()
 
 
@@ -176,9 +179,12 @@ def test_the_pdf_has_a_cover_page_numbers_tables_and_a_chart_per_figure(quarter)
     assert "<script" not in html
     charts = html.count("<svg")
     tables = html.count("<table")
-    # Every figure has a table; every one but the team breakdown has a chart.
-    assert tables == 11
-    assert charts == tables - 1
+    # Every figure has a table; every one with nothing hidden has a chart, but the team
+    # breakdown. This quarter holds nothing new, and 3 cases (A, C, F) still active.
+    assert tables == 12
+    hidden = [s.key for s in build_sections(figures) if s.suppressed]
+    assert hidden == ["active_cases"]
+    assert charts == tables - 2
 
 
 def test_dashboard_and_every_download_hold_no_names_details_or_references(
@@ -232,19 +238,123 @@ def test_service_leads_get_404_on_every_per_referral_page(client, service_lead, 
     ).exists()
 
 
-@pytest.mark.parametrize("url_name", [DASHBOARD, "reporting:report_csv"])
+# The dashboard as a service lead (a quarter split into its months) and as the PSW.
+DASHBOARD_QUERIES = 28
+CSV_QUERIES = 26
+
+
+@pytest.mark.parametrize(
+    ("persona", "url_name", "most"),
+    [
+        ("service_lead", DASHBOARD, DASHBOARD_QUERIES),
+        ("psw", DASHBOARD, DASHBOARD_QUERIES),
+        ("service_lead", "reporting:report_csv", CSV_QUERIES),
+    ],
+)
 def test_the_figures_take_a_fixed_number_of_queries(
-    client, service_lead, flow, url_name, django_assert_max_num_queries
+    client, persona, url_name, most, request, flow, django_assert_max_num_queries
 ):
-    client.force_login(service_lead)
-    for _ in range(5):
-        flow.referral(state=Referral.State.ACTIVE, sessions=2)
-    with django_assert_max_num_queries(30) as few:
-        client.get(reverse(url_name))
-    for _ in range(20):
-        flow.referral(state=Referral.State.ACTIVE, sessions=2)
+    client.force_login(request.getfixturevalue(persona))
+    for _ in range(3):
+        flow.close(flow.referral(state=Referral.State.ACTIVE, sessions=2))
+    with django_assert_max_num_queries(most) as few:
+        assert client.get(reverse(url_name)).status_code == 200
+    for _ in range(12):
+        flow.close(flow.referral(state=Referral.State.ACTIVE, sessions=2))
 
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse(url_name))
 
     assert response.status_code == 200
+    assert response.context is None or response.context["figures"].referrals_total == 15
+
+
+# --- Nonsense periods: a kind message next to the fields, never a 500 -------------------
+
+
+@pytest.mark.parametrize("url_name", [DASHBOARD, *DOWNLOADS])
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"start": "0001-01-01", "end": "9999-12-31"}, "Please choose a date from 1 April 2025"),
+        ({"start": "2026-04-01", "end": "9999-12-31"}, "Please choose a date no later than"),
+        ({"start": "2026-02-30", "end": "2026-03-31"}, "Please enter a date, for example"),
+        ({"start": "2026-04-01", "end": "10000-01-01"}, "Please enter a date, for example"),
+        ({"start": "2026-04-01" * 1000, "end": "2026-06-30"}, "Please enter a date, for example"),
+        ({"start": "2026-04-01"}, "Please enter the last day of the period."),
+    ],
+    ids=["year-1-to-9999", "end-9999", "30-february", "year-10000", "very-long", "no-end"],
+)
+def test_a_nonsense_period_is_explained_next_to_the_fields(client, psw, url_name, dates, message):
+    client.force_login(psw)
+
+    response = client.get(reverse(url_name), dates)
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert message in page
+    assert 'class="invalid-feedback' in page  # crispy puts it under its field
+    assert "figures" not in response.context
+    assert not AuditEvent.objects.filter(object_type="report").exists()
+
+
+# --- The dashboard read is audited ---------------------------------------------------------
+
+
+def test_reading_the_dashboard_is_audited_with_the_period_and_tables_shown(
+    client, service_lead, quarter
+):
+    client.force_login(service_lead)
+
+    client.get(reverse(DASHBOARD), Q1)
+
+    event = AuditEvent.objects.get(action=AuditEvent.Action.VIEW, object_type="report")
+    assert (event.user, event.object_id, event.path) == (
+        service_lead,
+        "2026-04-01/2026-06-30",
+        reverse(DASHBOARD),
+    )
+    q1 = Period(*Q1_DATES)
+    sections = build_sections(monitoring_figures(q1, parts=q1.months()))
+    keys = ",".join(section.key for section in sections)
+    hidden = sum(section.suppressed for section in sections)
+    assert event.detail == f"monitoring dashboard: {keys}; tables with hidden counts: {hidden}"
+    assert keys.startswith("referrals,referrals_by_team,") and keys.endswith(",sla")
+    assert hidden > 0
+
+
+def test_a_refused_period_is_not_audited_as_shown(client, service_lead):
+    client.force_login(service_lead)
+
+    client.get(reverse(DASHBOARD), {"start": "2026-06-30", "end": "2026-04-01"})
+
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).exists()
+
+
+def test_each_chart_is_reachable_by_keyboard_described_and_beside_its_table(
+    client, service_lead, quarter
+):
+    """WCAG 2.1.1 and 1.1.1: the chart's scroll box takes keyboard focus and is named;
+    the chart itself has a title and a description with every figure; the table with
+    the same figures is in the same section."""
+    client.force_login(service_lead)
+
+    # The current quarter: with nothing hidden, its tables have charts.
+    page = client.get(reverse(DASHBOARD)).content.decode()
+
+    sections = re.findall(r'<section class="card mb-4".*?</section>', page, re.S)
+    charted = [section for section in sections if 'class="chart-scroll"' in section]
+    assert len(charted) >= 3
+    for section in charted:
+        title = re.search(r'<h3 class="h5" id="[^"]+">([^<]+)</h3>', section)[1]
+        box = re.search(r'<div class="chart-scroll"([^>]*)>', section)[1]
+        assert 'tabindex="0"' in box
+        assert 'role="region"' in box
+        assert f'aria-label="Chart: {title}"' in box
+        svg = re.search(r"<svg[^>]*>(.*?)</svg>", section, re.S)
+        assert 'role="img"' in svg[0]
+        assert re.search(r"<title[^>]*>[^<]+</title>", svg[1])
+        assert re.search(r"<desc[^>]*>[^<]+</desc>", svg[1])  # every figure, or "no data"
+        assert "<table" in section
+        assert "The table beside this chart has the same figures." in section

@@ -3,6 +3,7 @@ expected number below was worked out by hand from that story."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from referrals.models import Referral
 from reporting.figures import monitoring_figures, pseudonym
 from reporting.periods import Period
+from reporting.sections import protect
 from tests.reporting.conftest import london, travel
 
 Q1 = Period(start=date(2026, 4, 1), end=date(2026, 6, 30))
@@ -32,14 +34,38 @@ def test_the_quarter_before_holds_the_31_march_referral(quarter):
     assert q4.referrals == {"individual": 2, "group": 0}  # A and E
 
 
-def test_team_breakdown_hides_small_counts_and_keeps_totals_exact(figures):
-    rows = {team: [cell.display for cell in cells] for team, cells in figures.by_team.rows}
-
-    assert rows == {
-        "Child Protection North": ["<5", "*", "<5"],  # 3, 0 (hidden: see the group column), 3
-        "Youth Justice": ["<5", "<5", "<5"],  # 2, 1, 3
+def test_referrals_by_team_are_counted_by_kind(figures):
+    assert figures.by_team == {
+        "Child Protection North": {"individual": 3, "group": 0},
+        "Youth Justice": {"individual": 2, "group": 1},
     }
-    assert figures.by_team.totals == [5, 1, 6]
+
+
+def test_team_breakdown_hides_small_counts_and_the_total_that_would_reveal_one(figures):
+    cells = protect(figures, threshold=4)["referrals_by_team"]
+    rows = [[cell.display for cell in row] for row in cells]
+
+    assert rows == [
+        ["<5", "0", "<5"],  # Child Protection North: 3, 0, 3
+        ["<5", "<5", "<5"],  # Youth Justice: 2, 1, 3
+        # All teams: 5 individual would give the group total of 1 (6 - 5): hidden too.
+        ["*", "<5", "6"],
+    ]
+
+
+def test_a_quarter_split_into_months_has_the_same_figures_as_the_quarter(quarter):
+    months = Q1.months()
+    now = london(2026, 7, 1, 9, 0)
+    whole = monitoring_figures(Q1, now=now)
+    split = monitoring_figures(Q1, parts=months, now=now)
+
+    assert replace(split, parts=[]) == whole
+    assert [p.period for p in split.parts] == months
+    for part in split.parts:
+        assert part == monitoring_figures(part.period, now=split.generated_at)
+    # Additive figures add up; the per-therapist ones are distinct people, so they need not.
+    assert sum(p.referrals_total for p in split.parts) == whole.referrals_total
+    assert sum(p.evaluation.responses for p in split.parts) == whole.evaluation.responses
 
 
 def test_staff_and_incidents_supported_per_therapist_use_pseudonyms(figures):

@@ -96,3 +96,25 @@ def test_rejects_ragged_or_negative_breakdowns():
         suppress([[1, 2], [3]], threshold=4)
     with pytest.raises(ValueError, match="negative"):
         suppress([[-1]], threshold=4)
+
+
+def test_inherited_cells_are_hidden_and_protected_like_small_ones():
+    cells = suppress([[10, 20, 30], [7, 8, 15]], threshold=4, inherited={(0, 0)})
+
+    assert [[c.display for c in row] for row in cells] == [
+        ["*", "*", "30"],  # inherited, then its row needs a second hidden cell
+        ["*", "*", "15"],  # and so does its column, and then this row
+    ]
+
+
+def test_rows_that_are_not_sums_need_no_second_hidden_cell():
+    # Two questions answered by the same five people: only the columns add up.
+    grid = [[0, 2], [5, 3], [5, 5]]
+
+    both = suppress(grid, threshold=4)
+    columns = suppress(grid, threshold=4, rows_add_up=False)
+
+    assert [[c.display for c in row] for row in columns] == [["0", "<5"], ["5", "<5"], ["5", "5"]]
+    assert [[c.display for c in row] for row in both] != [
+        [c.display for c in row] for row in columns
+    ]
