@@ -276,3 +276,31 @@ def test_the_first_meeting_records_the_reminder_choice(client, flow):
         },
     )
     assert flow.refresh(referral).staff_wants_reminders is True
+
+
+def test_the_staff_member_sees_their_booked_sessions_where_the_e_mail_points(
+    client, flow, staff_member
+):
+    referral = flow.referral(state="active", staff_email=staff_member.email)
+    Referral.objects.filter(pk=referral.pk).update(staff_user=staff_member)
+    planned = _plan(flow, referral)
+    email = OutboundEmail.objects.get(
+        dedupe_key__startswith=f"planned:{planned.pk}:", to=staff_member.email
+    )
+    assert reverse("referrals:own") in email.body_text
+    client.force_login(staff_member)
+
+    response = client.get(reverse("referrals:own"))
+
+    assert f"{timezone.localtime(planned.starts_at):%A %-d %B %Y, %H:%M}" in response.text
+    assert "meet.example.org/abc" in response.text
+
+
+def test_someone_without_an_account_is_not_told_to_sign_in(flow):
+    referral = flow.referral(state="active")  # the staff member has an e-mail, no account
+    planned = _plan(flow, referral)
+    email = OutboundEmail.objects.get(
+        dedupe_key__startswith=f"planned:{planned.pk}:", to=referral.staff_email
+    )
+    assert "CIRS" not in email.body_text.replace("The Critical Incident Response Service", "")
+    assert "session.ics" == email.attachment_name
