@@ -8,8 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.views.decorators.http import require_POST, require_safe
 from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
 
 from referrals import permissions as perms
 from referrals import services

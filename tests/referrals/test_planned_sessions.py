@@ -303,4 +303,4 @@ def test_someone_without_an_account_is_not_told_to_sign_in(flow):
         dedupe_key__startswith=f"planned:{planned.pk}:", to=referral.staff_email
     )
     assert "CIRS" not in email.body_text.replace("The Critical Incident Response Service", "")
-    assert "session.ics" == email.attachment_name
+    assert email.attachment_name == "session.ics"
