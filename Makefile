@@ -28,7 +28,7 @@ test: setup-dev system-test-packages node-test-packages
 	$(PY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.prod SECRET_KEY=check-deploy-only-$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') \
 		ALLOWED_HOSTS=cirs.example.org $(PY) manage.py check --deploy --fail-level WARNING
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 setup: system-packages $(VENV)/.installed
 

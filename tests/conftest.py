@@ -49,6 +49,14 @@ def redis_url():
     from urllib.parse import urlparse
 
     parsed = urlparse(url)
+    # Under pytest-xdist each test process gets a Redis database of its own, so two
+    # real workers started at once never take each other's tasks (each uses its own
+    # test database).
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        base = int(parsed.path.lstrip("/") or 0)
+        parsed = parsed._replace(path=f"/{(base + 1 + int(worker[2:])) % 16}")
+        url = parsed.geturl()
     need(_port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379), f"Redis at {url}")
     return url
 
