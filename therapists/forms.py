@@ -25,7 +25,10 @@ class AddTherapistForm(CrispyForm):
         error_messages={"required": "Please choose who joins the pool."},
     )
     provider = forms.ModelChoiceField(
-        label="Provider", queryset=None, empty_label=None, error_messages={"required": ""}
+        label="Provider",
+        queryset=None,
+        empty_label=None,
+        error_messages={"required": "Please choose the provider."},
     )
     capacity = forms.IntegerField(
         label="Capacity", min_value=1, max_value=50, initial=6, help_text=CAPACITY_HELP
