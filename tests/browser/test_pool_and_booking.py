@@ -112,7 +112,7 @@ def test_the_therapist_books_a_session(live_server, open_tab, settings, flow):
     page.wait_for_load_state("load")
     # No place given: the message is next to the field, the time is kept.
     section = page.locator("#planned-sessions")
-    assert section.get_by_text("Please say where you will meet.").is_visible()
+    assert section.get_by_text("Please say where you will meet.", exact=True).is_visible()
     assert section.get_by_label("Date and start time").input_value() == when.strftime(
         "%Y-%m-%dT%H:%M"
     )
