@@ -12,15 +12,17 @@ PORT ?= 8000
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 APT_TEST_PACKAGES := chromium graphviz nodejs
 NPM := npm --no-audit --no-fund --loglevel=error
+# The real OpenID provider the sign-in tests start (oidc-provider, pinned by its lockfile).
+OIDC_PROVIDER_DIR := tests/accounts/oidc_provider
 
-.PHONY: run test setup setup-dev system-packages system-test-packages node-test-packages lint migrate-check diagram bench lighthouse clean
+.PHONY: run test setup setup-dev system-packages system-test-packages node-test-packages oidc-test-provider lint migrate-check diagram bench lighthouse clean
 
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	PORT=$(PORT) scripts/run-dev.sh
 
-test: setup-dev system-test-packages node-test-packages
+test: setup-dev system-test-packages node-test-packages oidc-test-provider
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	# Imports run one way (.importlinter, docs/architecture.md).
@@ -65,6 +67,12 @@ lighthouse: setup-dev node-test-packages
 	$(NPM) ci
 	$(PY) scripts/lighthouse.py
 
+oidc-test-provider: node-test-packages $(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json
+
+$(OIDC_PROVIDER_DIR)/node_modules/.package-lock.json: $(OIDC_PROVIDER_DIR)/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error("The sign-in tests need Node 20.19 or later (found " + process.version + ")."); process.exit(1); }'
+	cd $(OIDC_PROVIDER_DIR) && $(NPM) ci
+
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -75,8 +83,12 @@ diagram: setup-dev
 	# `manage.py graph_transitions referrals.Referral` draws them as arrows to "None".
 	$(PY) manage.py draw_lifecycle --output docs/referral-lifecycle
 
+# Throwaway PostgreSQL databases named cirs_bench_* are created and dropped by the bench.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
 bench: setup-dev
-	$(PY) benchmarks/report_pdf.py
+	@scripts/apt-ensure.sh wrk
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) benchmarks/bench.py
 
 clean:
 	rm -rf var staticfiles node_modules

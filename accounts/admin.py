@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, ExternalIdentity, User
 from accounts.roles import Role
 
 
@@ -13,9 +13,24 @@ class RoleGroupsField(forms.ModelMultipleChoiceField):
         return Role(obj.name).label if obj.name in Role.values else obj.name
 
 
+class ExternalIdentityInline(admin.TabularInline):
+    """The council identity bound to the account. Read-only; removing it lets the next
+    council sign-in with this e-mail address link the account again."""
+
+    model = ExternalIdentity
+    extra = 0
+    fields = readonly_fields = ("issuer", "subject", "created_at", "last_signed_in_at")
+    verbose_name = "council identity (single sign-on)"
+    verbose_name_plural = "council identities (single sign-on)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class CirsUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Contact", {"fields": ("phone",)}))
+    inlines = [ExternalIdentityInline]
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups":

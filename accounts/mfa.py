@@ -19,11 +19,19 @@ from django_otp import user_has_device
 from django_otp.admin import OTPAdminSite
 
 from accounts.roles import Role
+from accounts.signin_methods import SESSION_KEY, SSO
 
 ALL = "all"
 NONE = "none"
 # The pages someone half-way through signing in must still reach.
-EXEMPT_URL_NAMES = ("login", "logout", "otp_verify", "otp_enrol")
+EXEMPT_URL_NAMES = (
+    "login",
+    "logout",
+    "otp_verify",
+    "otp_enrol",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
+)
 
 
 def required_roles() -> frozenset[str]:
@@ -33,9 +41,12 @@ def required_roles() -> frozenset[str]:
     return frozenset(item.strip().lower() for item in value if item.strip())
 
 
-def mfa_required_for(user) -> bool:
-    """Does this signed-in person need the second step before seeing anything?"""
+def mfa_required_for(user, session=None) -> bool:
+    """Does this signed-in person need the second step before seeing anything? Not in
+    a session begun with the council's single sign-on: there MFA is the directory's job."""
     if not user.is_authenticated:
+        return False
+    if session is not None and session.get(SESSION_KEY) == SSO:
         return False
     roles = required_roles()
     if NONE in roles or not roles:
@@ -46,8 +57,8 @@ def mfa_required_for(user) -> bool:
     return user.is_staff or user.has_role(*roles)
 
 
-def is_satisfied(user) -> bool:
-    return not mfa_required_for(user) or user.is_verified()
+def is_satisfied(user, session=None) -> bool:
+    return not mfa_required_for(user, session) or user.is_verified()
 
 
 def second_step_url(user, next_url: str = "") -> str:
@@ -69,7 +80,7 @@ class MFARequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if is_satisfied(user) or request.path.startswith(_exempt_paths()):
+        if is_satisfied(user, request.session) or request.path.startswith(_exempt_paths()):
             return self.get_response(request)
         return redirect(second_step_url(user, request.get_full_path()))
 
@@ -83,7 +94,9 @@ class CirsAdminSite(OTPAdminSite):
         super().__init__(name)
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return AdminSite.has_permission(self, request) and is_satisfied(request.user)
+        return AdminSite.has_permission(self, request) and is_satisfied(
+            request.user, request.session
+        )
 
     def login(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         if request.user.is_authenticated:

@@ -96,3 +96,32 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only.")
+
+
+class ExternalIdentity(models.Model):
+    """A person's identity in the council's directory, bound to one CIRS account.
+
+    Matched by the directory's stable subject (``sub``, or the claim named in
+    ``CIRS_OIDC_SUBJECT_CLAIM``, e.g. Entra ID's ``oid``) with its issuer, never by
+    e-mail: an e-mail address links an existing account once, then this row holds."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_identities"
+    )
+    issuer = models.CharField(max_length=300)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_signed_in_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="external_identity_unique"),
+            # One council identity per account and issuer: a second subject never
+            # takes over an account that is already bound.
+            models.UniqueConstraint(
+                fields=["issuer", "user"], name="external_identity_one_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from accounts.audit import client_ip
 from accounts.models import AuditEvent
+from accounts.signin_methods import LOCAL, SESSION_KEY
 from config.middleware import SessionTimeoutMiddleware
 
 logger = logging.getLogger("cirs.auth")
@@ -63,10 +64,17 @@ def record_auth_event(
 
 @receiver(user_logged_in, dispatch_uid="cirs_user_logged_in")
 def on_logged_in(sender, request, user, **kwargs) -> None:
+    method = getattr(request, "cirs_signin_method", LOCAL) if request is not None else LOCAL
     if request is not None and hasattr(request, "session"):
         SessionTimeoutMiddleware.start(request.session)
+        # How this session began: single sign-on leaves the second step to the directory.
+        request.session[SESSION_KEY] = method
     record_auth_event(
-        request, action=AuditEvent.Action.LOGIN, user=user, event="login", message="Signed in"
+        request,
+        action=AuditEvent.Action.LOGIN,
+        user=user,
+        event="login" if method == LOCAL else f"login_{method}",
+        message="Signed in" if method == LOCAL else "Signed in with the council account",
     )
 
 

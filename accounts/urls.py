@@ -4,24 +4,24 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts.forms import SignInForm
-from accounts.views import otp_enrol, otp_verify, still_here
+from accounts.forms import CirsPasswordResetForm
+from accounts.oidc_views import CouncilSignInCallback, CouncilSignInStart
+from accounts.views import SignInView, SignOutView, otp_enrol, otp_verify, still_here
 
 urlpatterns = [
     path("still-here/", still_here, name="still_here"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", SignInView.as_view(), name="login"),
+    path("logout/", SignOutView.as_view(), name="logout"),
+    # Council sign-in (OpenID Connect); the callback is the redirect URI registered at
+    # the provider: <SITE_URL>/accounts/oidc/callback/.
+    path("oidc/start/", CouncilSignInStart.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", CouncilSignInCallback.as_view(), name="oidc_authentication_callback"),
     path("code/", otp_verify, name="otp_verify"),
     path("code/set-up/", otp_enrol, name="otp_enrol"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(
+            form_class=CirsPasswordResetForm,
             subject_template_name="registration/password_reset_subject.txt",
             email_template_name="registration/password_reset_email.txt",
             html_email_template_name="registration/password_reset_email.html",

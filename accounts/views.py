@@ -11,9 +11,11 @@ from base64 import b32encode
 
 import qrcode
 import qrcode.image.svg
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -21,8 +23,10 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.forms import CodeForm
+from accounts.forms import CodeForm, SignInForm
+from accounts.oidc import ID_TOKEN_SESSION_KEY, end_session_url
 from accounts.signin_audit import record_otp_failure, record_otp_success
+from accounts.signin_methods import SESSION_KEY, SSO, sso_enabled
 
 CODE_HELP = (
     "To keep people's information safe, please enter the 6-digit code from your authenticator app."
@@ -142,3 +146,32 @@ def still_here(request: HttpRequest) -> HttpResponse:
     on every request) never signs them out mid-sentence. Reading alone sends nothing,
     and the 12-hour absolute limit still holds."""
     return HttpResponse(status=204)
+
+
+class SignInView(auth_views.LoginView):
+    """The local form, with "Sign in with your council account" beside it when single
+    sign-on is configured."""
+
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["council_signin"] = sso_enabled()
+        return context
+
+
+class SignOutView(auth_views.LogoutView):
+    """Sign out of CIRS and, for a session begun with the council account, of the
+    council's sign-in too (its end_session_endpoint, when discovery offers one)."""
+
+    def post(self, request, *args, **kwargs):
+        council_session = request.session.get(SESSION_KEY) == SSO
+        id_token = request.session.get(ID_TOKEN_SESSION_KEY, "")
+        response = super().post(request, *args, **kwargs)
+        if council_session and sso_enabled():
+            back_to = request.build_absolute_uri(reverse("login"))
+            url = end_session_url(id_token, back_to)
+            if url:
+                return HttpResponseRedirect(url)
+        return response

@@ -213,6 +213,8 @@ def main() -> None:
     from reporting.sections import build_sections
 
     setup_test_environment()
+    if os.environ.get("BENCH_TEST_DATABASE"):  # make bench: a cirs_bench_* name
+        connection.settings_dict["TEST"]["NAME"] = os.environ["BENCH_TEST_DATABASE"]
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

@@ -5,11 +5,15 @@ import contextvars
 import re
 import time
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, resolve_url
+from django.template.loader import render_to_string
+from django.utils.datastructures import MultiValueDict
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -42,6 +46,10 @@ def _kept_post(request) -> dict | None:
     """What someone sent just as their session ran out: kept (for them alone) so the
     form can be filled in again after they sign back in. Nothing typed is lost."""
     if request.method != "POST":
+        return None
+    try:
+        request.POST  # noqa: B018 - parsed here so an oversize post is not kept
+    except (RequestDataTooBig, TooManyFieldsSent):
         return None
     data = {
         key: request.POST.getlist(key)
@@ -120,3 +128,68 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response
+
+
+# How much of an oversize form post is read back so it can be shown again: a few
+# times Django's own limit, never more (the limit is there to protect the server).
+OVERSIZE_KEEP_FACTOR = 4
+
+
+class OversizePostMiddleware:
+    """A form post over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` or ``DATA_UPLOAD_MAX_NUMBER_FIELDS``
+    comes back to the same form with what was typed, never a bare "Bad Request (400)".
+
+    The post is parsed here, before any view or the CSRF check reads it. When Django
+    refuses it as too large, what was sent is read again up to ``OVERSIZE_KEEP_FACTOR``
+    times the limit and handed to the view as an ordinary post, so the CSRF check still
+    applies and the form shows its own "too long" messages beside the fields, with the
+    text kept. ``request.cirs_oversize`` tells the page to say what happened. A post
+    that cannot be read back (a file upload, or far too large) gets a kind page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST":
+            try:
+                request.POST  # noqa: B018 - parse now, so a refusal is caught here
+            except (RequestDataTooBig, TooManyFieldsSent):
+                data = _read_back(request)
+                if data is None:
+                    return _too_large_page(request)
+                request._post = data
+                request.cirs_oversize = True
+        return self.get_response(request)
+
+
+def _read_back(request) -> QueryDict | None:
+    """The oversize url-encoded post, read up to the cap and parsed without Django's
+    limits (the cap bounds the work). None for anything else."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return None
+    if hasattr(request, "_body"):  # too many fields: the body was read already
+        body = request._body
+    else:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None or int(request.META.get("CONTENT_LENGTH") or 0) > limit * (
+            OVERSIZE_KEEP_FACTOR
+        ):
+            return None
+        body = request.read(limit * OVERSIZE_KEEP_FACTOR)
+    pairs = parse_qsl(
+        body.decode(request.encoding or settings.DEFAULT_CHARSET, errors="replace"),
+        keep_blank_values=True,
+        max_num_fields=None,
+    )
+    fields_cap = (settings.DATA_UPLOAD_MAX_NUMBER_FIELDS or 1000) * OVERSIZE_KEEP_FACTOR
+    data = QueryDict(mutable=True)
+    for key, value in pairs[:fields_cap]:
+        data.appendlist(key, value)
+    data._mutable = False
+    request._files = MultiValueDict()
+    return data
+
+
+def _too_large_page(request) -> HttpResponse:
+    html = render_to_string("413.html", {"back": request.path}, request=request)
+    return HttpResponse(html, status=413)

@@ -50,6 +50,7 @@ __all__ = [
     "clock_config",
     "clock_status",
     "deadline",
+    "due_words",
     "is_working_day",
     "key_date_reminder_days",
     "key_date_reminder_on",
@@ -99,6 +100,31 @@ def is_working_day_before(today: date, day: date) -> bool:
     """Whether ``today`` is the last working day before ``day`` (a Monday session's is
     the Friday before, or the Thursday when that Friday is a bank holiday)."""
     return is_working_day(today) and today < day <= _next_working_day(today)
+
+
+def _previous_working_day(d: date) -> date:
+    d -= _DAY
+    while not is_working_day(d):
+        d -= _DAY
+    return d
+
+
+def due_words(due: datetime, *, lead: str = "by") -> str:
+    """A due moment as people say it: "by the end of Mon 7 Dec", not "Tue 8 Dec 00:00".
+
+    A deadline at 00:00 means the allowance ran out when the last working day before
+    it ended (a clock that stops at weekends and bank holidays cannot run out during
+    them), so it reads as the end of that working day; any other moment reads as
+    "by 14:30 on Tue 8 Dec". ``lead`` is the word in front ("by", "at", or "" for
+    none)."""
+    _require_aware("due", due)
+    local = due.astimezone(_local_zone())
+    if local.time() == time():
+        day = _previous_working_day(local.date())
+        words = f"the end of {day:%a} {day.day} {day:%b}"
+    else:
+        words = f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
+    return f"{lead} {words}" if lead else words
 
 
 # --- Local wall-clock helpers -------------------------------------------------------
@@ -186,6 +212,34 @@ def add_working_hours(start: datetime, hours: float) -> datetime:
     return _add_working_time(start, timedelta(hours=hours))
 
 
+@functools.lru_cache(maxsize=64)
+def _year_prefix(year: int) -> tuple[int, ...]:
+    """``prefix[i]``: how many working days fall in ``year`` before its day ``i + 1``."""
+    first = date(year, 1, 1)
+    days = (date(year + 1, 1, 1) - first).days
+    prefix = [0]
+    for offset in range(days):
+        prefix.append(prefix[-1] + is_working_day(first + timedelta(days=offset)))
+    return tuple(prefix)
+
+
+def _working_days_before(d: date) -> int:
+    return _year_prefix(d.year)[d.timetuple().tm_yday - 1]
+
+
+def _working_days_from_to(first: date, last: date) -> int:
+    """How many working days ``d`` have ``first <= d < last`` (a table lookup per year,
+    so a list of old referrals costs no loop over their days)."""
+    if last <= first:
+        return 0
+    if first.year == last.year:
+        return _working_days_before(last) - _working_days_before(first)
+    total = _year_prefix(first.year)[-1] - _working_days_before(first)
+    for year in range(first.year + 1, last.year):
+        total += _year_prefix(year)[-1]
+    return total + _working_days_before(last)
+
+
 def working_time_between(start: datetime, end: datetime) -> timedelta:
     """How long a clock started at ``start`` has run by ``end``, counting only
     time on working days (docs/service.md: a clock "that stops at weekends and bank
@@ -194,15 +248,15 @@ def working_time_between(start: datetime, end: datetime) -> timedelta:
     wall_end = _to_local_naive("end", end)
     if end <= start:
         return timedelta(0)
+    first, last = wall_start.date(), wall_end.date()
+    if first == last:
+        return wall_end - wall_start if is_working_day(first) else timedelta(0)
     total = timedelta(0)
-    day = wall_start.date()
-    while day <= wall_end.date():
-        if is_working_day(day):
-            day_start = datetime.combine(day, time())
-            overlap = min(wall_end, day_start + _DAY) - max(wall_start, day_start)
-            if overlap > timedelta(0):
-                total += overlap
-        day += _DAY
+    if is_working_day(first):
+        total += datetime.combine(first + _DAY, time()) - wall_start
+    total += _DAY * _working_days_from_to(first + _DAY, last)
+    if is_working_day(last):
+        total += wall_end - datetime.combine(last, time())
     return total
 
 

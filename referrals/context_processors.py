@@ -1,9 +1,32 @@
 """What every page needs: the service's name, the navigation for this user's roles,
-and the unread notification count (one indexed query)."""
+and the unread notification count (one query for both facts it reads)."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Subquery
 
+from referrals.models import Notification, Referral
 from referrals.navigation import navigation_for
+from referrals.selectors import referrals_visible_to
+
+
+def _facts(user) -> tuple[bool, int]:
+    """Whether the person has support of their own, and their unread notices."""
+    unread = (
+        Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    own = referrals_visible_to(user).filter(staff_user=user).exclude(state=Referral.State.DRAFT)
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .values_list(Exists(own), Subquery(unread))
+        .first()
+    )
+    return (bool(row[0]), row[1] or 0) if row else (False, 0)
 
 
 def cirs(request):
@@ -15,6 +38,7 @@ def cirs(request):
         "session_idle_seconds": settings.SESSION_IDLE_SECONDS,
     }
     if user is not None and user.is_authenticated:
-        context["nav_items"] = navigation_for(user)
-        context["unread_count"] = user.notifications.filter(read_at__isnull=True).count()
+        has_own_support, unread = _facts(user)
+        context["nav_items"] = navigation_for(user, has_own_support=has_own_support)
+        context["unread_count"] = unread
     return context

@@ -223,6 +223,49 @@ def retry_now(email_ids, *, now=None) -> int:
     return len(ids)
 
 
+# What went wrong, in words a social worker can act on: by the kind of error recorded
+# in ``last_error`` (its exception class), never the server's own text.
+PLAIN_ERRORS = (
+    (
+        ("SMTPRecipientsRefused", "SMTPRecipientRefused"),
+        "The mail server would not take this address. Please check that it is right.",
+    ),
+    (
+        ("SMTPAuthenticationError", "SMTPSenderRefused"),
+        "CIRS could not sign in to the mail server. Please ask IT to check the mail settings.",
+    ),
+    (
+        (
+            "SMTPConnectError",
+            "SMTPServerDisconnected",
+            "ConnectionRefusedError",
+            "ConnectionResetError",
+            "TimeoutError",
+            "timeout",
+            "gaierror",
+            "OSError",
+        ),
+        "CIRS could not reach the mail server. It may have been down for a while.",
+    ),
+    (("SMTPDataError",), "The mail server turned the message away."),
+)
+NOT_SENT_YET = "It has not gone out yet and is late. The sending service may be stopped."
+UNKNOWN_ERROR = (
+    "The mail server gave an error CIRS does not know. Please ask IT if it happens again."
+)
+
+
+def plain_error(email: OutboundEmail) -> str:
+    """Why ``email`` has not been delivered, in plain words (no server text, no address)."""
+    if not email.last_error:
+        return NOT_SENT_YET
+    kind = email.last_error.split(":", 1)[0].strip()
+    for kinds, words in PLAIN_ERRORS:
+        if kind in kinds:
+            return words
+    return UNKNOWN_ERROR
+
+
 # --- handing e-mails to the worker ---------------------------------------------------
 
 

@@ -20,13 +20,17 @@ class NavItem:
         return reverse(self.url_name)
 
 
-def navigation_for(user) -> list[NavItem]:
+def navigation_for(user, *, has_own_support: bool | None = None) -> list[NavItem]:
+    """``has_own_support``: whether this person has a referral of their own past draft
+    (read here when the caller has not read it already)."""
     items: list[NavItem] = []
     if perms.is_triager(user):
         items += [
             NavItem("Triage", "referrals:triage"),
+            NavItem("Oversight board", "referrals:board"),
             NavItem("Extension requests", "referrals:extension_requests"),
             NavItem("Audit log", "referrals:audit_log"),
+            NavItem("Undelivered e-mails", "referrals:undelivered_emails"),
         ]
     if perms.can_make_referral(user):
         items += [
@@ -44,9 +48,15 @@ def navigation_for(user) -> list[NavItem]:
         items.append(NavItem("My cases", "therapists:my_cases"))
     if perms.can_see_reports(user):
         items.append(NavItem("Monitoring", "reporting:dashboard"))
-    if user.own_referrals.exclude(state="draft").exists():
+    if has_own_support is None:
+        has_own_support = own_support_exists(user)
+    if has_own_support:
         items.append(NavItem("My support", "referrals:own"))
     return items
+
+
+def own_support_exists(user) -> bool:
+    return user.own_referrals.exclude(state="draft").exists()
 
 
 def landing_url_name(user) -> str:

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import TRIAGE_ROLES, group_name
+from accounts.signin_methods import how_to_sign_in
 from referrals.mailer import enqueue_on_commit, send_outbound_email
 from referrals.models import Notification, OutboundEmail, Referral
 
@@ -38,6 +39,8 @@ def triagers():
 
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """Render ``templates/emails/<template>_{subject.txt,body.txt,body.html}``."""
+    # Council staff sign in with their council account, provider staff with a password.
+    context = {"how_to_sign_in": how_to_sign_in(context.get("user")), **context}
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}_body.txt", context)
     html = render_to_string(f"emails/{template}_body.html", context)
@@ -257,7 +260,8 @@ def extension_requested(referral: Referral, request) -> None:
         referral=referral,
         key=event_key(f"{request.kind}_requested", referral),
         context={"request": request},
-        url=_detail_url(referral),
+        # The request is decided on the list of requests, not on the referral page.
+        url=reverse("referrals:extension_requests"),
     )
 
 

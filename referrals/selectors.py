@@ -2,16 +2,67 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime
+
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Concat
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 
 from accounts.audit import record_access
 from accounts.models import AuditEvent
-from referrals.models import ClosureSummary, ExtensionRequest, Referral, TransitionLog
+from referrals.models import (
+    ClockDeadline,
+    ClosureSummary,
+    ExtensionRequest,
+    KeyDate,
+    Referral,
+    Team,
+    TherapySession,
+    TransitionLog,
+)
+from referrals.models.deadlines import due_expression, running, status_filter
 
 
 def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
+
+
+def board_filter_choices() -> dict[str, list[tuple[int, str]]]:
+    """The providers, therapists (with their provider) and teams for the board's filters,
+    in one UNION query. The provider and therapist models belong to the ``therapists``
+    app, above this one, so they are read from ``Referral``'s fields (like ``providers``)."""
+    provider_model = Referral._meta.get_field("provider").related_model
+    therapist_model = Referral._meta.get_field("therapist").related_model
+    text = CharField()
+
+    def shaped(qs, kind, label, extra):
+        return (
+            qs.order_by()
+            .annotate(list_kind=Value(kind, output_field=text), label=label, extra=extra)
+            .values_list("list_kind", "pk", "label", "extra")
+        )
+
+    name = Concat("user__first_name", Value(" "), "user__last_name", output_field=text)
+    union = shaped(provider_model.objects.all(), "provider", F("name"), Value("", text)).union(
+        shaped(therapist_model.objects.all(), "therapist", name, F("provider__name")),
+        shaped(Team.objects.all(), "team", F("name"), Value("", text)),
+        all=True,
+    )
+    found: dict[str, list[tuple[int, str]]] = {"provider": [], "therapist": [], "team": []}
+    for kind, pk, label, extra in sorted(union, key=lambda r: (r[0], r[3], r[2], r[1])):
+        found[kind].append((pk, f"{label.strip()} ({extra})" if extra else label))
+    return found
 
 
 def providers() -> QuerySet:
@@ -62,3 +113,74 @@ def get_referral_for_user(
             request, action=AuditEvent.Action.VIEW, object_type="referral", object_id=referral.pk
         )
     return referral
+
+
+def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[Referral]:
+    """Referrals with their running clocks' stored deadlines (one prefetch query, as
+    ``running_deadlines``) and ``next_due``, the soonest next deadline among them, as a
+    SQL subquery a list can sort and filter on."""
+    today = timezone.localdate(now)
+    stored = ClockDeadline.objects.filter(running(today))
+    soonest = (
+        stored.filter(referral=OuterRef("pk"))
+        .annotate(due=due_expression(now))
+        .order_by(F("due").asc(nulls_last=True))
+        .values("due")[:1]
+    )
+    return referrals.annotate(next_due=Subquery(soonest)).prefetch_related(
+        Prefetch(
+            "clock_deadlines",
+            queryset=stored.order_by("limit_at", "pk"),
+            to_attr="running_deadlines",
+        )
+    )
+
+
+def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Soonest next deadline first (past ones first of all); no running clock last."""
+    return referrals.order_by(F("next_due").asc(nulls_last=True), "submitted_at", "pk")
+
+
+def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
+    """The PSW/SMPE's oversight board: every open referral from submission to closure
+    (not drafts), with its stored deadlines, ``next_due``, the sessions that count
+    toward the allowance, whether more were approved, and the next key date, each as a
+    subquery so the page is three queries whatever the volume."""
+    today = timezone.localdate(now)
+    counted = (
+        TherapySession.objects.filter(TherapySession.counted(), referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    approved = ExtensionRequest.objects.filter(
+        referral=OuterRef("pk"), status=ExtensionRequest.Status.APPROVED
+    )
+    next_key_date = (
+        KeyDate.objects.filter(referral=OuterRef("pk"), date__gte=today)
+        .order_by("date")
+        .values("date")[:1]
+    )
+    return with_deadlines(
+        referrals_visible_to(user)
+        .open()
+        .exclude(state=Referral.State.DRAFT)
+        .select_related("incident__team", "provider", "therapist__user", "group")
+        .annotate(
+            sessions_used=Coalesce(Subquery(counted), 0),
+            extension_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXTENSION)),
+            exceptional_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXCEPTIONAL)),
+            next_key_date=Subquery(next_key_date),
+        ),
+        now=now,
+    )
+
+
+def with_clock_status(referrals: QuerySet[Referral], status: str, *, now: datetime):
+    """Referrals with a running clock within time, near, past, or near or past ("due")."""
+    today = timezone.localdate(now)
+    rows = ClockDeadline.objects.filter(
+        running(today), status_filter(status, now), referral=OuterRef("pk")
+    )
+    return referrals.filter(Exists(rows))

@@ -11,3 +11,8 @@ support_ended = Signal()
 # The personal data of these referrals has been erased after the retention period.
 # Kwargs: referral_ids, now. ``reporting`` blanks the questionnaire's free comment.
 personal_data_erased = Signal()
+
+# The staff member's "My support" page asks what else to offer on a referral.
+# Kwargs: referral, user. A receiver returns None or a (label, url) pair; ``reporting``
+# offers the evaluation questionnaire until it is answered.
+own_support_links = Signal()

@@ -2,7 +2,8 @@
 
 docs/service.md, "Clocks": each clock, with the event that starts it and the event that
 stops it. The chase sweep (``referrals/chasing/``) applies the same definitions as
-set-based queries; the badges on every queue read them from here.
+stored deadlines (``referrals.chasing.deadlines``); the badges of one referral read them
+from here.
 
 | clock            | starts                         | stops                                      |
 |------------------|--------------------------------|--------------------------------------------|
@@ -25,15 +26,12 @@ Who is chased at each level, and when, is data in ``referrals/chasing.CHASE_RULE
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from referrals import clocks
-from referrals.models import Referral, Review
-
-S = Referral.State
+from referrals.models import Referral
 
 LABELS = {
     "triage": "Triage decision",
@@ -42,45 +40,6 @@ LABELS = {
     "manager_contact": "Manager contacted",
     "review": "Review recorded",
     "closure_summary": "Closure summary sent",
-}
-
-
-@dataclass(frozen=True)
-class ClockDefinition:
-    """Where a clock starts, and when it is running, as a filter on referrals."""
-
-    started_field: str
-    running: Q
-
-
-_SUPPORT = Q(state__in=Referral.SUPPORT_STATES)
-
-# Whether each clock runs, as a database filter for the chase sweep
-# (``referrals/chasing/``). ``clock_spans`` below says the same of one referral,
-# for the badges; tests/referrals/test_sla.py checks the two agree.
-CLOCKS: dict[str, ClockDefinition] = {
-    "triage": ClockDefinition("submitted_at", Q(state=S.SUBMITTED)),
-    "allocation": ClockDefinition("decided_at", Q(state=S.ACCEPTED)),
-    "first_meeting": ClockDefinition(
-        "submitted_at",
-        (Q(state=S.ACCEPTED) | _SUPPORT)
-        & Q(kind=Referral.Kind.INDIVIDUAL, first_meeting_at__isnull=True),
-    ),
-    "manager_contact": ClockDefinition(
-        "submitted_at", (Q(state=S.ACCEPTED) | _SUPPORT) & Q(manager_contacted_at__isnull=True)
-    ),
-    "review": ClockDefinition(
-        "third_session_at",
-        Q(state__in=[S.ACTIVE, S.EXTENSION_REQUESTED], third_session_at__isnull=False)
-        & ~Exists(Review.objects.filter(referral=OuterRef("pk"))),
-    ),
-    "closure_summary": ClockDefinition(
-        "last_session_at",
-        # "No key date still to come" needs today's date and is checked by
-        # clock_spans; this filter is its superset.
-        Q(state__in=[S.ACTIVE, S.EXTENSION_REQUESTED], last_session_at__isnull=False)
-        & Exists(Review.objects.filter(referral=OuterRef("pk"), outcome=Review.Outcome.CLOSE)),
-    ),
 }
 
 
@@ -117,13 +76,19 @@ class ClockReading:
         }.get(self.status, "ok")
 
 
-def clock_spans(referral: Referral, *, today=None) -> list[tuple[str, datetime, datetime | None]]:
-    """(clock, started_at, stopped_at) for every clock that has started on this referral.
+def clock_runs(
+    referral: Referral,
+) -> list[tuple[str, datetime, datetime | None, date | None]]:
+    """(clock, started_at, stopped_at, held_until) for every clock that has started on
+    this referral: the one rule of when each clock runs. ``held_until`` is the last key
+    date still ahead of a closure-summary clock, which waits until that day has passed
+    (None for every other clock).
 
     Reads only fields on the row and ``prefetch_related``-able relations (reviews,
-    key_dates), so a list page can prefetch them and stay at a constant query count.
-    """
-    spans: list[tuple[str, datetime, datetime | None]] = []
+    key_dates). ``clock_spans`` (the badges of one referral) and
+    ``referrals.chasing.deadlines`` (the stored deadlines that lists and the sweep read)
+    both apply it."""
+    spans: list[tuple[str, datetime, datetime | None, date | None]] = []
     r = referral
     if r.submitted_at is None:
         return spans
@@ -132,26 +97,37 @@ def clock_spans(referral: Referral, *, today=None) -> list[tuple[str, datetime, 
         r.state in (Referral.State.SUBMITTED, Referral.State.ACCEPTED, Referral.State.DECLINED)
         or decided
     ):
-        spans.append(("triage", r.submitted_at, decided))
+        spans.append(("triage", r.submitted_at, decided, None))
     if r.state == Referral.State.MORE_INFO:
         return spans  # paused with the referrer
     if r.decided_at and r.state != Referral.State.DECLINED:
-        spans.append(("allocation", r.decided_at, r.allocated_at))
+        spans.append(("allocation", r.decided_at, r.allocated_at, None))
     if r.state in (Referral.State.DECLINED, Referral.State.WITHDRAWN) and r.allocated_at is None:
         return spans
     if r.decided_at and r.state != Referral.State.DECLINED:
         if not r.is_group:
-            spans.append(("first_meeting", r.submitted_at, r.first_meeting_at))
-        spans.append(("manager_contact", r.submitted_at, r.manager_contacted_at))
+            spans.append(("first_meeting", r.submitted_at, r.first_meeting_at, None))
+        spans.append(("manager_contact", r.submitted_at, r.manager_contacted_at, None))
     reviews = list(r.reviews.all())
     if r.third_session_at:
-        spans.append(("review", r.third_session_at, reviews[0].recorded_at if reviews else None))
-    today = today or timezone.localdate()
-    future_key_date = any(k.date >= today for k in r.key_dates.all())
+        stopped = reviews[0].recorded_at if reviews else None
+        spans.append(("review", r.third_session_at, stopped, None))
     said_close = any(rv.outcome == "close" for rv in reviews)
-    if r.last_session_at and said_close and not future_key_date:
-        spans.append(("closure_summary", r.last_session_at, r.closed_at))
+    if r.last_session_at and said_close:
+        last_key_date = max((k.date for k in r.key_dates.all()), default=None)
+        spans.append(("closure_summary", r.last_session_at, r.closed_at, last_key_date))
     return spans
+
+
+def clock_spans(referral: Referral, *, today=None) -> list[tuple[str, datetime, datetime | None]]:
+    """(clock, started_at, stopped_at) for every clock that has started on this referral
+    by ``today`` (``clock_runs``: a closure summary waits while a key date is to come)."""
+    today = today or timezone.localdate()
+    return [
+        (clock, started, stopped)
+        for clock, started, stopped, held_until in clock_runs(referral)
+        if held_until is None or held_until < today
+    ]
 
 
 def referral_clocks(referral: Referral, *, now: datetime | None = None) -> list[ClockReading]:
@@ -188,3 +164,11 @@ def next_due(referral: Referral, *, now: datetime | None = None) -> ClockReading
     """The running clock whose next deadline comes first (for "My cases" and queues)."""
     running = [r for r in running_clocks(referral, now=now) if r.due_at is not None]
     return min(running, key=lambda r: r.due_at) if running else None
+
+
+def stored_readings(referral: Referral, *, now: datetime | None = None) -> list:
+    """The badges of a referral on a list page, read from its stored deadlines
+    (``selectors.with_deadlines`` prefetches them): plain comparisons with ``now``, no
+    working-day arithmetic per row."""
+    now = now or timezone.now()
+    return [row.reading(LABELS[row.clock], now) for row in referral.running_deadlines]

@@ -1,7 +1,7 @@
 """Referral URLs. Each view module owns its own ``urlpatterns``; this file only joins
 them, so work on one part of the service never collides with another."""
 
-from referrals.views import audit, common, detail, intake, support, triage
+from referrals.views import audit, board, common, detail, intake, outbox, support, triage
 
 app_name = "referrals"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     *triage.urlpatterns,
     *support.urlpatterns,
     *audit.urlpatterns,
+    *board.urlpatterns,
+    *outbox.urlpatterns,
 ]

@@ -57,6 +57,18 @@ def on_support_ended(sender, *, referral: Referral, **kwargs) -> None:
     invite_to_evaluation(referral)
 
 
+def questionnaire_link(sender, *, referral: Referral, user, **kwargs) -> tuple[str, str] | None:
+    """``referrals.signals.own_support_links``: the questionnaire, on "My support", for
+    the staff member of a closed referral until they have answered it."""
+    if referral.state != Referral.State.CLOSED or not perms.is_staff_member(referral, user):
+        return None
+    if referral.personal_data_erased_at is not None:
+        return None
+    if EvaluationResponse.objects.filter(referral_id=referral.pk).exists():
+        return None
+    return ("Tell us how the support went (a few short questions)", evaluation_url(referral))
+
+
 def on_personal_data_erased(sender, *, referral_ids, **kwargs) -> None:
     """``referrals.signals.personal_data_erased``: the ratings stay for the figures; the
     free comment could identify someone, and the link to their account goes."""

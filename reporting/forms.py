@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from referrals.forms.common import KindForm
 from reporting.models import EvaluationResponse
 from reporting.periods import Period, Quarter, period_for
 
@@ -33,7 +34,7 @@ def latest_date() -> date:
     return Quarter.containing(timezone.localdate() + timedelta(days=366)).end
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(KindForm):
     """Dates only: the period travels in the query string, so nothing else may.
 
     ``any_dates`` is True for readers who may choose any date range (the PSW and
@@ -117,7 +118,7 @@ class PeriodForm(forms.Form):
 RATING_CHOICES = [(str(v), label) for v, label in reversed(EvaluationResponse.Rating.choices)]
 
 
-class EvaluationForm(forms.Form):
+class EvaluationForm(KindForm):
     timely = forms.TypedChoiceField(
         label="The support came at the right time",
         choices=RATING_CHOICES,

@@ -18,21 +18,20 @@ from django.utils import timezone
 from referrals import clocks, rules, sla
 from referrals.models import ExtensionRequest, KeyDate, Referral, TherapySession
 from referrals.permissions import is_coordinator
-from referrals.selectors import referrals_visible_to
+from referrals.selectors import most_urgent_first, referrals_visible_to, with_deadlines
 from therapists.models import Therapist, TherapistLeave
 
 
-def cases_for_therapist(user) -> QuerySet[Referral]:
-    """The open cases allocated to ``user`` as therapist, with what ``next_due_for``
-    needs already fetched, so the page costs the same for 5 cases as for 50."""
+def cases_for_therapist(user, *, now: datetime | None = None) -> QuerySet[Referral]:
+    """The open cases allocated to ``user`` as therapist, the most urgent first, with
+    what ``next_due_for`` needs already fetched (stored deadlines, key dates), so the
+    page costs the same for 5 cases as for 500."""
     attended = TherapySession.counted(prefix="therapy_sessions__")
-    return (
+    cases = (
         referrals_visible_to(user)
         .filter(therapist__user=user, state__in=Referral.SUPPORT_STATES)
         .select_related("incident", "incident__team")
-        .prefetch_related(
-            "reviews", Prefetch("key_dates", queryset=KeyDate.objects.order_by("date"))
-        )
+        .prefetch_related(Prefetch("key_dates", queryset=KeyDate.objects.order_by("date")))
         .annotate(
             attended_sessions=Count("therapy_sessions", filter=attended, distinct=True),
             group_sessions=Count(
@@ -41,8 +40,8 @@ def cases_for_therapist(user) -> QuerySet[Referral]:
                 distinct=True,
             ),
         )
-        .order_by("allocated_at", "pk")
     )
+    return most_urgent_first(with_deadlines(cases, now=now or timezone.now()))
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,11 @@ def next_due_for(referral: Referral, *, now: datetime | None = None):
     (``sla.next_due``), or a key date still to come when that is sooner."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    reading = sla.next_due(referral, now=now)
+    if hasattr(referral, "running_deadlines"):  # a list page: the stored deadlines
+        readings = [r for r in sla.stored_readings(referral, now=now) if r.due_at is not None]
+        reading = min(readings, key=lambda r: r.due_at) if readings else None
+    else:
+        reading = sla.next_due(referral, now=now)
     upcoming = upcoming_key_dates(referral, today=today)
     if upcoming:
         key_reading = key_date_reading(upcoming[0], today=today)

@@ -52,12 +52,16 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before anything reads the post: an oversize form comes back with what was typed.
+    "config.middleware.OversizePostMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
     # After the time-outs, so an expired session goes to sign-in, not to the code step.
     "accounts.mfa.MFARequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # After CSP: lets the sign-out form reach the council's sign-out page (accounts/oidc.py).
+    "accounts.oidc.ProviderFormActionMiddleware",
     "config.middleware.NoStoreMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the friendly locked page.
     "axes.middleware.AxesMiddleware",
@@ -103,6 +107,9 @@ AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out username + IP never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Council sign-in (OpenID Connect); answers only on its own callback, and only
+    # when CIRS_OIDC_ISSUER is set (accounts/oidc.py).
+    "accounts.oidc.CouncilSignInBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,6 +156,43 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # (accounts/roles.py). Off here so the demo logins work without a phone; prod.py turns it on.
 CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["none"])
 OTP_TOTP_ISSUER = "CIRS"
+
+# --- Council sign-in: OpenID Connect single sign-on (accounts/oidc.py, README) ---
+# Off unless the issuer and client id are set. The endpoints come from the issuer's
+# discovery document (/.well-known/openid-configuration), fetched once and cached.
+CIRS_OIDC_ISSUER = env_str("CIRS_OIDC_ISSUER", "")
+CIRS_OIDC_CLIENT_ID = env_str("CIRS_OIDC_CLIENT_ID", "")
+CIRS_OIDC_CLIENT_SECRET = env_str("CIRS_OIDC_CLIENT_SECRET", "")
+CIRS_OIDC_SCOPES = env_str("CIRS_OIDC_SCOPES", "openid email profile")
+# Which claim names the person for good (Entra ID: "oid" is the directory's object id).
+CIRS_OIDC_SUBJECT_CLAIM = env_str("CIRS_OIDC_SUBJECT_CLAIM", "sub")
+CIRS_OIDC_EMAIL_CLAIM = env_str("CIRS_OIDC_EMAIL_CLAIM", "email")
+CIRS_OIDC_GROUPS_CLAIM = env_str("CIRS_OIDC_GROUPS_CLAIM", "groups")
+# role=group-id pairs, e.g. "psw=<id>,smpe=<id>,line_manager=<id>,service_lead=<id>,staff=<id>";
+# "staff" gives no role, only a way in for staff members to see their own support.
+CIRS_OIDC_ROLE_GROUPS = env_str("CIRS_OIDC_ROLE_GROUPS", "")
+# Seconds to wait for the provider (discovery, keys, token, userinfo) before giving up.
+CIRS_OIDC_TIMEOUT = env_int("CIRS_OIDC_TIMEOUT", 10)
+CIRS_OIDC_DISCOVERY_CACHE_SECONDS = env_int("CIRS_OIDC_DISCOVERY_CACHE_SECONDS", 60 * 60)
+# Which way each role signs in (accounts/signin_methods.py): sso, local or any.
+CIRS_SIGNIN_METHODS = env_str(
+    "CIRS_SIGNIN_METHODS",
+    "psw=sso,smpe=sso,line_manager=sso,service_lead=sso,staff=sso,"
+    "coordinator=local,therapist=local",
+)
+# Who to ask when signing in goes wrong, named on the error pages.
+CIRS_SIGNIN_HELP_CONTACT = env_str("CIRS_SIGNIN_HELP_CONTACT", "the council's IT service desk")
+# mozilla-django-oidc: authorization code flow with PKCE (S256); the rest is in accounts/oidc.py.
+OIDC_RP_CLIENT_ID = CIRS_OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = CIRS_OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = CIRS_OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = CIRS_OIDC_TIMEOUT
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")

@@ -38,11 +38,12 @@ resubmission) is chased afresh, and a key date's window is its id and date.
 Only the highest level that is due is sent: a sweep that first finds a clock past its
 limit sends the escalation, not a late "getting close" notice as well.
 
-How it stays set-based: per level, one query selects the referrals whose clock runs
-and may be due (a cheap calendar bound: a working-time span never ends sooner in
-calendar time) and that have no chase at this level or above for this window; the
-exact working-day check then runs in Python on that short list. The query count does
-not grow with the number of open referrals.
+How it stays set-based: every running clock keeps its deadlines on a ``ClockDeadline``
+row (``referrals/chasing/deadlines.py``), rewritten by the services that start, stop or
+pause it, with ``chase_at``: when its next chase not yet sent falls due. The sweep
+selects ``chase_at <= now`` with an indexed range query, in batches of 500, and moves
+each row's ``chase_at`` on to the next level once it has been dealt with. The queries
+per batch are fixed; each chase sent adds its claim and its notices.
 
 Chases and reminders go out in working hours only (``CIRS_WORKING_HOURS`` on working
 days, Europe/London): one found at night waits in the outbox until the next working
@@ -50,6 +51,7 @@ morning. Notices caused by a person's action (``referrals/notifications.py``) ar
 never held.
 """
 
+from referrals.chasing.deadlines import recompute_all, refresh_deadlines
 from referrals.chasing.digest import DigestItem, digest_items, send_weekly_digest
 from referrals.chasing.rules import (
     CHASE_RULES,
@@ -63,13 +65,13 @@ from referrals.chasing.rules import (
     When,
 )
 from referrals.chasing.sweep import (
-    chase_clock,
     recipients,
     remind_key_dates,
     remind_planned_sessions,
     sweep,
+    sweep_deadlines,
 )
-from referrals.chasing.timing import due_at, earliest_due_after_start, send_at, window_for
+from referrals.chasing.timing import due_at, level_moment, near_moment, send_at, window_for
 
 __all__ = [
     "CHASE_RULES",
@@ -82,15 +84,18 @@ __all__ = [
     "DigestItem",
     "To",
     "When",
-    "chase_clock",
     "digest_items",
     "due_at",
-    "earliest_due_after_start",
+    "level_moment",
+    "near_moment",
     "recipients",
+    "recompute_all",
+    "refresh_deadlines",
     "remind_key_dates",
     "remind_planned_sessions",
     "send_at",
     "send_weekly_digest",
     "sweep",
+    "sweep_deadlines",
     "window_for",
 ]

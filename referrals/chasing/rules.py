@@ -1,5 +1,5 @@
 """Who is chased about each clock, and when: the table of docs/service.md ("Clocks")
-written as data. Whether a clock runs, and from which field, is ``referrals/sla.py``."""
+written as data. Whether a clock runs, and from when, is ``referrals/sla.py``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import enum
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
-
-from referrals import sla
 
 
 class When(enum.StrEnum):
@@ -43,20 +40,12 @@ class ChaseLevel:
 
 @dataclass(frozen=True)
 class ChaseRule:
-    """Who is chased about one clock, and when. Whether the clock runs, and from which
-    field it starts, is ``sla.CLOCKS``: written once, for the badges and the chases."""
+    """Who is chased about one clock, and when. Whether the clock runs, and from when,
+    is ``sla.clock_runs``: written once, for the badges and the chases."""
 
     clock: str
     template: str
     levels: tuple[ChaseLevel, ...]
-
-    @property
-    def started_field(self) -> str:
-        return sla.CLOCKS[self.clock].started_field
-
-    @property
-    def running(self) -> Q:
-        return sla.CLOCKS[self.clock].running
 
 
 CHASE_RULES: tuple[ChaseRule, ...] = (
@@ -120,3 +109,5 @@ KEY_DATE_TEMPLATE = "reminder_key_date"
 # A booked session: the staff member, the working day before, if they chose it.
 SESSION_REMINDER_CLOCK = "session_reminder"
 SESSION_REMINDER_TEMPLATE = "reminder_session"
+
+RULES_BY_CLOCK: dict[str, ChaseRule] = {rule.clock: rule for rule in CHASE_RULES}

@@ -7,24 +7,24 @@ from functools import cached_property
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import TRIAGE_ROLES, Role, group_name
 from referrals import clocks, sla
+from referrals.chasing import deadlines
 from referrals.chasing.rules import (
-    CHASE_RULES,
     KEY_DATE_CLOCK,
     KEY_DATE_TEMPLATE,
+    RULES_BY_CLOCK,
     SESSION_REMINDER_CLOCK,
     SESSION_REMINDER_TEMPLATE,
     ChaseLevel,
     ChaseRule,
     To,
 )
-from referrals.chasing.timing import due_at, earliest_due_after_start, send_at, window_for
-from referrals.models import ChaseRecord, KeyDate, PlannedSession, Referral
+from referrals.chasing.timing import level_moment, send_at, window_for
+from referrals.models import ChaseRecord, ClockDeadline, KeyDate, PlannedSession, Referral
 from referrals.notifications import notify
 
 # --- who is chased -----------------------------------------------------------------------
@@ -67,75 +67,90 @@ def recipients(to: tuple[To, ...], referral: Referral, people: _People) -> list:
 # --- the sweep ---------------------------------------------------------------------------
 
 
-def _candidates(rule: ChaseRule, level: ChaseLevel, now: datetime):
-    least = earliest_due_after_start(rule, level)
-    if least is None:
-        return Referral.objects.none()
-    already = ChaseRecord.objects.filter(
-        referral=OuterRef("pk"),
-        clock=rule.clock,
-        level__gte=level.level,
-        created_at__gte=OuterRef(rule.started_field),
-    )
-    return (
-        Referral.objects.filter(rule.running, **{f"{rule.started_field}__lt": now - least})
-        .exclude(Exists(already))
-        .select_related("provider", "therapist__user")
-        .prefetch_related("reviews", "key_dates", "provider__coordinators")
-        .order_by("pk")
+BATCH = 500
+
+
+def _due_rows(now: datetime, after_pk: int):
+    """One batch of stored deadlines whose next chase has fallen due: an indexed range
+    query on ``chase_at`` (like healthchecks' ``alert_after``), in pk order."""
+    today = timezone.localdate(now)
+    return list(
+        ClockDeadline.objects.filter(deadlines.running(today), chase_at__lte=now, pk__gt=after_pk)
+        .select_related("referral__provider", "referral__therapist__user")
+        .prefetch_related("referral__provider__coordinators")
+        .order_by("pk")[:BATCH]
     )
 
 
-def _reading(referral: Referral, clock: str, now: datetime) -> sla.ClockReading | None:
-    for reading in sla.referral_clocks(referral, now=now):
-        if reading.clock == clock and reading.is_running:
-            return reading
+def _highest_due(rule: ChaseRule, row: ClockDeadline, now: datetime) -> ChaseLevel | None:
+    for level in sorted(rule.levels, key=lambda lv: lv.level, reverse=True):
+        moment = level_moment(level, row)
+        if moment is not None and now > moment:
+            return level
     return None
 
 
-def chase_clock(rule: ChaseRule, *, now: datetime, people: _People | None = None) -> int:
-    """Send every chase of one clock that is due at ``now``; returns how many were sent."""
+def sweep_deadlines(*, now: datetime, people: _People | None = None) -> int:
+    """Send every clock chase due at ``now``; returns how many were sent.
+
+    Per batch of due rows: one query for the rows (with their referral, provider,
+    therapist), one for the coordinators, one for the chases already sent, one to move
+    each row's ``chase_at`` on; then each chase sent claims its ``ChaseRecord`` and
+    queues its notices (a fixed number of statements per chase). Two sweeps at once
+    both try the claim; the unique key lets one win, and the other moves on."""
     people = people or _People()
     sent = 0
-    for level in sorted(rule.levels, key=lambda lv: lv.level, reverse=True):
-        for referral in _candidates(rule, level, now):
-            reading = _reading(referral, rule.clock, now)
-            if reading is None:
+    after_pk = 0
+    while True:
+        rows = _due_rows(now, after_pk)
+        if not rows:
+            return sent
+        after_pk = rows[-1].pk
+        chased: dict = {}
+        for referral_id, clock, level, window in ChaseRecord.objects.filter(
+            referral_id__in={r.referral_id for r in rows}, clock__in={r.clock for r in rows}
+        ).values_list("referral_id", "clock", "level", "window"):
+            key = (referral_id, clock, window)
+            chased[key] = max(chased.get(key, 0), level)
+        moved = []
+        for row in rows:
+            rule = RULES_BY_CLOCK.get(row.clock)
+            if rule is None:
                 continue
-            moment = due_at(level, reading.deadline)
-            if moment is None or now <= moment:
-                continue
-            sent += _send_chase(referral, rule, level, reading, now=now, people=people)
-    return sent
+            window = window_for(row.started_at)
+            done = chased.get((row.referral_id, row.clock, window), 0)
+            level = _highest_due(rule, row, now)
+            if level is not None and level.level > done:
+                told = _send_chase(row, rule, level, now=now, people=people)
+                if told is None:
+                    continue  # nobody to tell yet: due again at the next sweep
+                sent += told
+                done = level.level
+            row.chase_at = deadlines.next_chase_at(row, after_level=done)
+            moved.append(row)
+        ClockDeadline.objects.bulk_update(moved, ["chase_at"], batch_size=BATCH)
 
 
 def _send_chase(
-    referral: Referral,
-    rule: ChaseRule,
-    level: ChaseLevel,
-    reading: sla.ClockReading,
-    *,
-    now: datetime,
-    people: _People,
-) -> int:
+    row: ClockDeadline, rule: ChaseRule, level: ChaseLevel, *, now: datetime, people: _People
+) -> int | None:
+    referral = row.referral
     users = recipients(level.to, referral, people)
     if not users:
-        # Nobody to tell yet (e.g. no therapist allocated): try again next sweep.
-        return 0
-    window = window_for(reading.started_at)
+        return None
     context = {
         "level": level.level,
         "when": level.when.value,
-        "clock_label": reading.label,
-        "started_at": reading.started_at,
-        "target_at": reading.deadline.target_at,
-        "limit_at": reading.deadline.limit_at,
+        "clock_label": sla.LABELS[row.clock],
+        "started_at": row.started_at,
+        "target_at": row.target_at,
+        "limit_at": row.limit_at,
     }
     return _record_and_tell(
         referral,
         clock=rule.clock,
         level=level.level,
-        window=window,
+        window=window_for(row.started_at),
         users=users,
         template=rule.template,
         context=context,
@@ -260,5 +275,5 @@ def sweep(*, now: datetime | None = None) -> int:
     chases were sent (a chase to two people counts once)."""
     now = now or timezone.now()
     people = _People()
-    sent = sum(chase_clock(rule, now=now, people=people) for rule in CHASE_RULES)
+    sent = sweep_deadlines(now=now, people=people)
     return sent + remind_key_dates(now=now, people=people) + remind_planned_sessions(now=now)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.conf import settings
 
 from referrals import clocks
-from referrals.chasing.rules import ChaseLevel, ChaseRule, When
+from referrals.chasing.rules import ChaseLevel, When
 
 # --- working hours ---------------------------------------------------------------------
 
@@ -39,30 +39,6 @@ def _morning(day: date, hour: int) -> datetime:
 # --- when a level is due ---------------------------------------------------------------
 
 
-def _nominal(span) -> timedelta | None:
-    if not span:
-        return None
-    ((unit, amount),) = span.items()
-    return timedelta(days=amount) if unit == "working_days" else timedelta(hours=amount)
-
-
-def earliest_due_after_start(rule: ChaseRule, level: ChaseLevel) -> timedelta | None:
-    """The least calendar time from the clock's start to this level's moment.
-
-    Working time never runs faster than calendar time, so a referral whose clock
-    started less than this long ago cannot be due: the query skips it."""
-    config = clocks.clock_config(rule.clock)
-    target, limit = _nominal(config.get("target")), _nominal(config.get("limit"))
-    if level.when == When.NEAR:
-        first = target or limit
-        return first * (1 - clocks.near_fraction()) if first else None
-    if level.when == When.TARGET:
-        return target
-    if limit is None:
-        return None
-    return limit + timedelta(days=level.after_limit_days())
-
-
 def due_at(level: ChaseLevel, deadline: clocks.Deadline) -> datetime | None:
     """The instant after which this level's chase is due (None: never)."""
     if level.when == When.NEAR:
@@ -80,6 +56,27 @@ def due_at(level: ChaseLevel, deadline: clocks.Deadline) -> datetime | None:
     return clocks.add_working_days(deadline.limit_at, extra) if extra else deadline.limit_at
 
 
+def level_moment(level: ChaseLevel, row) -> datetime | None:
+    """``due_at`` read from a stored ``ClockDeadline`` (its near moment is stored)."""
+    if level.when == When.NEAR:
+        return row.near_at
+    if level.when == When.TARGET:
+        return row.target_at
+    if row.limit_at is None:
+        return None
+    extra = level.after_limit_days()
+    return clocks.add_working_days(row.limit_at, extra) if extra else row.limit_at
+
+
+def near_moment(deadline: clocks.Deadline) -> datetime | None:
+    """When less than ``CIRS_CLOCK_NEAR_FRACTION`` of the working time to the first
+    deadline is left (the ``near`` chase level and the "near" badge)."""
+    return due_at(_NEAR, deadline)
+
+
 def window_for(started_at: datetime) -> str:
     """Which run of a clock a chase belongs to: the moment it started, in UTC."""
     return started_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+_NEAR = ChaseLevel(0, When.NEAR, ())

@@ -3,6 +3,7 @@ what was typed; the rules are the services' (``referrals/services/``). The publi
 are handed on from here."""
 
 from referrals.forms.allocation import AllocateForm, TherapistChoiceField
+from referrals.forms.board import BoardFilterForm
 from referrals.forms.common import (
     CrispyForm,
     DateField,
@@ -18,6 +19,7 @@ __all__ = [
     "AcceptForm",
     "AllocateForm",
     "AnswerForm",
+    "BoardFilterForm",
     "CrispyForm",
     "DateField",
     "DeclineForm",

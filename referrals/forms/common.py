@@ -12,6 +12,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 
 from referrals.services import RuleRefused
 
@@ -104,7 +105,46 @@ def crispy_helper(layout: Layout | None = None) -> FormHelper:
     return helper
 
 
-class CrispyForm(forms.Form):
+# Every text field has a limit (docs/service.md "Forms"): the field's own max_length, or
+# these. Long enough for what people write; short enough to keep a form and its page
+# quick, and to keep under Django's limit on a post.
+SHORT_TEXT_MAX = 200
+LONG_TEXT_MAX = 5000
+TOO_LONG = (
+    "This is longer than the %(limit_value)s characters there is room for (it has "
+    "%(show_value)s). Everything you typed is still here: please shorten it a little."
+)
+
+
+def apply_text_limits(form: forms.BaseForm) -> None:
+    """Give every text field of ``form`` a length limit, a kind message when it is too
+    long, and what the live counter (``static/cirs/counter.js``) reads; and mark each
+    required field for assistive technology. The limit is not the browser's own
+    ``maxlength``, which would cut pasted text off without a word: the counter warns,
+    and the server says so beside the field, keeping what was typed."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField):
+            if field.max_length is None:
+                long = isinstance(field.widget, forms.Textarea)
+                field.max_length = LONG_TEXT_MAX if long else SHORT_TEXT_MAX
+                field.validators.append(MaxLengthValidator(field.max_length))
+            field.error_messages.setdefault("max_length", TOO_LONG)
+            field.widget.attrs.pop("maxlength", None)
+            field.widget.attrs["data-limit"] = str(field.max_length)
+        if field.required:
+            field.widget.attrs["aria-required"] = "true"
+
+
+class KindForm(forms.Form):
+    """The base of every CIRS form: text limits with a counter and kind messages, and
+    required fields marked (``apply_text_limits``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        apply_text_limits(self)
+
+
+class CrispyForm(KindForm):
     """A form rendered inside a template-owned <form> (see ``crispy_helper``)."""
 
     def __init__(self, *args, **kwargs):

@@ -7,17 +7,19 @@ from crispy_forms.layout import HTML, Fieldset, Layout
 from django import forms
 
 from referrals import rules
+from referrals.eligibility import incident_date_errors, referral_eligibility_errors
 from referrals.forms.common import (
     CrispyForm,
     DateField,
     KindEmailField,
+    KindForm,
     PhoneField,
     crispy_helper,
 )
 from referrals.models import CriticalIncident, GroupReferral, Referral, Team
 
 
-class ReferralForm(forms.Form):
+class ReferralForm(KindForm):
     """Appendix 1 in its own words, plus what the service needs to run (docs/service.md
     step 3) and the record of the manager's discussion (step 2).
 
@@ -73,8 +75,26 @@ class ReferralForm(forms.Form):
         label="The staff member agrees to be referred", required=False
     )
 
-    def __init__(self, *args, **kwargs):
+    # What must be filled in before the referral can be sent (a draft needs less):
+    # marked for the eye and for assistive technology.
+    NEEDED_TO_SEND = (
+        "staff_name",
+        "event_details",
+        "discussion_date",
+        "practitioner_agrees",
+    )
+    NEEDED_MARK = " (needed to send)"
+
+    def __init__(self, *args, sending: bool = False, first_submitted_at=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Sending: the rules for sending are checked with the form's own, so every
+        # message shows at once rather than one per press of the button.
+        self.sending = sending
+        self.first_submitted_at = first_submitted_at
+        for name in self.NEEDED_TO_SEND:
+            field = self.fields[name]
+            field.label = f"{field.label}{self.NEEDED_MARK}"
+            field.widget.attrs["aria-required"] = "true"
         self.helper = crispy_helper(
             Layout(
                 Fieldset(
@@ -111,6 +131,31 @@ class ReferralForm(forms.Form):
             )
         )
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.sending:
+            self._add_sending_errors(cleaned)
+        return cleaned
+
+    def _add_sending_errors(self, cleaned: dict) -> None:
+        """The state machine's rule for sending (``referral_eligibility_errors``), read
+        on what was typed, for each field that has no message of its own yet."""
+        text = ("staff_name", "staff_phone", "staff_email", "event_details")
+        probe = Referral(
+            incident=CriticalIncident(occurred_on=cleaned.get("incident_date")),
+            first_submitted_at=self.first_submitted_at,
+            practitioner_agrees=bool(cleaned.get("practitioner_agrees")),
+            discussion_date=cleaned.get("discussion_date"),
+            **{name: (cleaned.get(name) or "").strip() for name in text},
+        )
+        contact_errors = "staff_phone" in self.errors or "staff_email" in self.errors
+        for field, message in referral_eligibility_errors(probe).items():
+            if field not in self.fields or field in self.errors:
+                continue
+            if field == "staff_email" and contact_errors:
+                continue
+            self.add_error(field, message)
+
     def service_data(self) -> dict:
         """The cleaned form in the keys ``services.save_referral_draft`` takes."""
         data = {
@@ -134,7 +179,7 @@ class ReferralForm(forms.Form):
         return initial
 
 
-class GroupReferralForm(forms.Form):
+class GroupReferralForm(KindForm):
     """docs/service.md step 10: a group referral after the staff concerned were consulted and
     confirmed they wish to take up group support."""
 
@@ -204,6 +249,10 @@ class GroupReferralForm(forms.Form):
         )
         for field, message in consent.items():
             self.add_error(field, message)
+        # The incident date rule too, so every message shows at once.
+        if "incident_date" not in self.errors and cleaned.get("incident_date"):
+            for field, message in incident_date_errors(cleaned["incident_date"]).items():
+                self.add_error(field, message)
         return cleaned
 
     def service_data(self) -> dict:

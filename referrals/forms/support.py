@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from referrals.forms.common import KindForm
 from referrals.models import ExitPathway, KeyDate, PlannedSession, Review, TherapySession
 from referrals.services import ReferralChanged, RuleRefused, place_errors
 
@@ -36,7 +37,7 @@ def _now_local() -> str:
     return timezone.localtime().strftime(DATETIME_FORMAT)
 
 
-class CaseForm(forms.Form):
+class CaseForm(KindForm):
     """Every form on a case posts the version the person saw: a form posted against an
     older version is refused as a conflict, never silently applied."""
 

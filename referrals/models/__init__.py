@@ -4,6 +4,7 @@ one module per part of the service. The public names are handed on from here, so
 
 from referrals.models.allocation import Allocation
 from referrals.models.closure import ClosureSummary, ExitPathway
+from referrals.models.deadlines import ClockDeadline, ClockStatusCode, StoredReading
 from referrals.models.history import TransitionLog
 from referrals.models.intake import CriticalIncident, GroupReferral, InformationRequest, Team
 from referrals.models.lifecycle import ReferralState
@@ -20,6 +21,8 @@ from referrals.models.support import (
 __all__ = [
     "Allocation",
     "ChaseRecord",
+    "ClockDeadline",
+    "ClockStatusCode",
     "ClosureSummary",
     "CriticalIncident",
     "ExitPathway",
@@ -34,6 +37,7 @@ __all__ = [
     "ReferralQuerySet",
     "ReferralState",
     "Review",
+    "StoredReading",
     "Team",
     "TherapySession",
     "TransitionLog",

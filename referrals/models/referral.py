@@ -33,15 +33,17 @@ class ReferralQuerySet(models.QuerySet):
             return self.exclude(state=Referral.State.DRAFT) | self.filter(created_by=user)
         scope = Q(created_by=user) | Q(line_manager=user) | Q(staff_user=user)
         if Role.COORDINATOR in roles:
+            # A subquery, not a join through the coordinators table: no row twice, so
+            # no DISTINCT, and a page's total can ride along with its rows.
             scope |= Q(
-                provider__coordinators=user,
+                provider__in=user.coordinated_providers.values("pk"),
                 state__in=Referral.PROVIDER_STATES,
             )
         if Role.THERAPIST in roles:
             scope |= Q(therapist__user=user)
         # Only the referrer sees a draft; a staff member sees theirs once submitted.
         scope &= ~Q(state=Referral.State.DRAFT) | Q(created_by=user)
-        return self.filter(scope).distinct()
+        return self.filter(scope)
 
 
 class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):

@@ -20,9 +20,12 @@ from referrals.services.core import ReferralChanged, RuleRefused, log_transition
 from referrals.services.intake import (
     answer_information_request,
     create_group_referral,
+    link_staff_member_account,
+    on_council_account_signed_in,
     save_referral_draft,
     submit_referral,
 )
+from referrals.services.outbox import retry_undelivered_email
 from referrals.services.planning import place_errors, plan_session, record_planned_session
 from referrals.services.support import (
     WAITING_FOR_DECISION,
@@ -51,7 +54,9 @@ __all__ = [
     "create_group_referral",
     "decide_extension_request",
     "decline_referral",
+    "link_staff_member_account",
     "log_transition",
+    "on_council_account_signed_in",
     "place_errors",
     "plan_first_meeting",
     "plan_session",
@@ -65,6 +70,7 @@ __all__ = [
     "remove_key_date",
     "request_exceptional_session",
     "request_more_information",
+    "retry_undelivered_email",
     "save_closure_summary",
     "save_key_date",
     "save_referral_draft",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from referrals import notifications
 from referrals.models import Allocation, Referral
 from referrals.permissions import can_allocate, require
-from referrals.services.core import RuleRefused, apply_transition, lock_referral
+from referrals.services.core import RuleRefused, apply_transition, lock_referral, moves_clocks
 
 
 def _check_therapist(referral: Referral, therapist) -> None:
@@ -30,6 +30,7 @@ def _check_therapist(referral: Referral, therapist) -> None:
 
 
 @transaction.atomic
+@moves_clocks
 def allocate_referral(*, referral_id: int, therapist, by, expected_version: int | None = None):
     """The provider's coordinator allocates a therapist (docs/service.md step 5)."""
     now = timezone.now()
@@ -47,6 +48,7 @@ def allocate_referral(*, referral_id: int, therapist, by, expected_version: int 
 
 
 @transaction.atomic
+@moves_clocks
 def reallocate_referral(
     *, referral_id: int, therapist, by, reason: str, expected_version: int | None = None
 ):

@@ -17,7 +17,7 @@ from referrals.mailer import enqueue_on_commit
 from referrals.models import ClosureSummary, ExitPathway, ExtensionRequest, Referral
 from referrals.notifications import notify
 from referrals.permissions import can_act_as_therapist, require
-from referrals.services.core import RuleRefused, apply_transition, lock_referral
+from referrals.services.core import RuleRefused, apply_transition, lock_referral, moves_clocks
 from referrals.signals import support_ended
 from referrals.summaries import key_dates_to_come, summary_text
 
@@ -66,6 +66,7 @@ def save_closure_summary(
 
 
 @transaction.atomic
+@moves_clocks
 def close_referral(
     *,
     referral_id: int,
@@ -116,6 +117,7 @@ def close_referral(
 
 
 @transaction.atomic
+@moves_clocks
 def withdraw_referral(
     *, referral_id: int, by, reason: str = "", expected_version: int | None = None
 ):

@@ -13,6 +13,7 @@ without a lock only to find its referral.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from accounts.models import AuditEvent
+from referrals.chasing.deadlines import refresh_deadlines
 from referrals.models import Referral, TransitionLog
 
 
@@ -145,3 +147,20 @@ def held_when_it_could_be(
         )
     if not may_be_ahead:
         not_in_future(moment, field)
+
+
+def moves_clocks(service):
+    """Mark a service that starts, stops or pauses a clock: once it has done its work,
+    inside its transaction, the referral's stored deadlines (``ClockDeadline``) are
+    rewritten from ``sla.clock_runs``, so lists and the sweep read them as they are now."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        result = service(*args, **kwargs)
+        referral_id = kwargs.get("referral_id")
+        if referral_id is None:
+            referral_id = result.pk if isinstance(result, Referral) else result.referral_id
+        refresh_deadlines([referral_id])
+        return result
+
+    return wrapper

@@ -26,6 +26,7 @@ from referrals.services.core import (
     apply_transition,
     lock_referral,
     log_transition,
+    moves_clocks,
     run_transition,
     save_referral,
 )
@@ -66,6 +67,42 @@ def _link_staff_user(referral: Referral) -> None:
             .objects.filter(email__iexact=referral.staff_email, is_active=True)
             .first()
         )
+
+
+def link_staff_member_account(user) -> int:
+    """A council account has just signed in (single sign-on): referrals that name its
+    e-mail as the staff member and have no staff account yet are linked by the one
+    linking rule, ``_link_staff_user``, so the staff member sees their own support.
+    Each referral row is locked first. Returns how many were linked."""
+    if not user.email:
+        return 0
+    pending = Referral.objects.filter(
+        staff_email__iexact=user.email, staff_user__isnull=True
+    ).values_list("pk", flat=True)
+    linked = 0
+    with transaction.atomic():
+        for referral_id in list(pending):
+            referral = lock_referral(referral_id)
+            if referral.staff_user_id is not None:
+                continue  # linked meanwhile (read again under the lock)
+            _link_staff_user(referral)
+            if referral.staff_user_id is None:
+                continue
+            referral.save(update_fields=["staff_user"])
+            AuditEvent.objects.create(
+                user=referral.staff_user,
+                action=AuditEvent.Action.CHANGE,
+                object_type="referral",
+                object_id=str(referral.pk),
+                detail="staff_account_linked",
+            )
+            linked += 1
+    return linked
+
+
+def on_council_account_signed_in(sender, *, user, **kwargs) -> None:
+    """``accounts.signals.council_account_signed_in``: link the staff member's referrals."""
+    link_staff_member_account(user)
 
 
 @transaction.atomic
@@ -127,6 +164,7 @@ def _eligibility_or_refuse(referral: Referral, now: datetime) -> None:
 
 
 @transaction.atomic
+@moves_clocks
 def submit_referral(*, referral_id: int, by, expected_version: int | None = None) -> Referral:
     """docs/service.md steps 3-4: submission starts every clock and notifies the PSW and SMPE."""
     now = timezone.now()
@@ -139,6 +177,7 @@ def submit_referral(*, referral_id: int, by, expected_version: int | None = None
 
 
 @transaction.atomic
+@moves_clocks
 def create_group_referral(*, by, data: dict, submit: bool = True) -> Referral:
     """docs/service.md step 10: a line manager, service manager or Head of Service refers a
     group after the staff concerned were consulted and wish to take part."""
@@ -147,10 +186,9 @@ def create_group_referral(*, by, data: dict, submit: bool = True) -> Referral:
         consulted=bool(data.get("group_consulted")),
         wishes_to_take_part=bool(data.get("group_wishes_to_take_part")),
     )
-    if consent:
-        raise ValidationError(consent)
     now = timezone.now()
-    errors = _incident_errors(data.get("occurred_on"), now)
+    # Every refusal at once: consent and the incident date together.
+    errors = {**consent, **_incident_errors(data.get("occurred_on"), now)}
     if errors:
         raise ValidationError(errors)
     incident = CriticalIncident(**{k: data[k] for k in INCIDENT_FIELDS if k in data})
@@ -185,6 +223,7 @@ def _incident_errors(occurred_on: date | None, now: datetime) -> dict[str, str]:
 
 
 @transaction.atomic
+@moves_clocks
 def answer_information_request(
     *, referral_id: int, by, answer: str, expected_version: int | None = None
 ) -> Referral:

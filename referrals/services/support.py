@@ -18,6 +18,7 @@ from referrals.services.core import (
     apply_transition,
     held_when_it_could_be,
     lock_referral,
+    moves_clocks,
 )
 
 
@@ -34,6 +35,7 @@ def plan_first_meeting(*, referral_id: int, by, planned_at: datetime, expected_v
 
 
 @transaction.atomic
+@moves_clocks
 def record_first_meeting(
     *,
     referral_id: int,
@@ -76,6 +78,7 @@ def record_first_meeting(
 
 
 @transaction.atomic
+@moves_clocks
 def record_manager_contact(*, referral_id: int, by, contacted_at: datetime, expected_version=None):
     """docs/service.md step 7: the therapist contacted the line manager."""
     referral = lock_referral(referral_id, expected_version=expected_version)
@@ -99,6 +102,7 @@ WAITING_FOR_DECISION = (
 
 
 @transaction.atomic
+@moves_clocks
 def record_therapy_session(
     *,
     referral_id: int,
@@ -165,6 +169,7 @@ def _start_review_clock(referral: Referral) -> None:
 
 
 @transaction.atomic
+@moves_clocks
 def record_group_session(
     *,
     referral_id: int,
@@ -199,6 +204,7 @@ def record_group_session(
 
 
 @transaction.atomic
+@moves_clocks
 def record_review(
     *,
     referral_id: int,
@@ -267,6 +273,7 @@ def _request(referral: Referral, *, by, kind: str, reason: str) -> ExtensionRequ
 
 
 @transaction.atomic
+@moves_clocks
 def request_exceptional_session(*, referral_id: int, by, reason: str, expected_version=None):
     """One session beyond 6 "only in exceptional circumstances, with approval and a
     recorded reason"."""
@@ -282,6 +289,7 @@ def request_exceptional_session(*, referral_id: int, by, reason: str, expected_v
 
 
 @transaction.atomic
+@moves_clocks
 def decide_extension_request(
     *, request_id: int, by, approve: bool, note: str = ""
 ) -> ExtensionRequest:
@@ -313,6 +321,7 @@ def decide_extension_request(
 
 
 @transaction.atomic
+@moves_clocks
 def save_key_date(
     *, referral_id: int, by, kind: str, date: date, label: str = "", key_date_id: int | None = None
 ) -> KeyDate:
@@ -342,6 +351,7 @@ def save_key_date(
 
 
 @transaction.atomic
+@moves_clocks
 def remove_key_date(*, referral_id: int, by, key_date_id: int) -> None:
     referral = apply_transition(
         referral_id, by=by, method="change_key_dates", event="key_date_removed"

@@ -9,10 +9,11 @@ from django.utils import timezone
 
 from referrals import notifications
 from referrals.models import InformationRequest, Referral
-from referrals.services.core import RuleRefused, apply_transition
+from referrals.services.core import RuleRefused, apply_transition, moves_clocks
 
 
 @transaction.atomic
+@moves_clocks
 def request_more_information(
     *, referral_id: int, by, question: str, expected_version: int | None = None
 ) -> Referral:
@@ -32,6 +33,7 @@ def request_more_information(
 
 
 @transaction.atomic
+@moves_clocks
 def accept_referral(
     *, referral_id: int, by, provider, note: str = "", expected_version: int | None = None
 ) -> Referral:
@@ -51,6 +53,7 @@ def accept_referral(
 
 
 @transaction.atomic
+@moves_clocks
 def decline_referral(
     *,
     referral_id: int,

@@ -19,3 +19,12 @@ def working_days_age(started_at):
     if started_at is None:
         return ""
     return clocks.working_days_age(started_at)
+
+
+@register.filter
+def due_by(due, lead="by"):
+    """A due time in plain words ("by the end of Mon 7 Dec"): the one way every page
+    and e-mail shows when something is due. ``lead``: "by" (default), "at" or ""."""
+    if not due:
+        return ""
+    return clocks.due_words(due, lead=lead)

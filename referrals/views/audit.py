@@ -8,14 +8,27 @@ from django.views.decorators.http import require_safe
 
 from accounts.models import AuditEvent
 from referrals import permissions as perms
+from referrals.paging import paginate
 
 
 @login_required
 @require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
+    """Every audited event, newest first, 50 to a page; the kind of event is a filter
+    kept in the page links."""
     perms.require(request.user, perms.can_see_audit_log)
-    events = AuditEvent.objects.select_related("user")[:200]
-    return render(request, "referrals/audit_log.html", {"events": events})
+    events = AuditEvent.objects.select_related("user").order_by("-at", "-pk")
+    action = request.GET.get("action", "")
+    if action in AuditEvent.Action.values:
+        events = events.filter(action=action)
+    else:
+        action = ""
+    page = paginate(request, events)
+    return render(
+        request,
+        "referrals/audit_log.html",
+        {"events": page.rows, "page": page, "actions": AuditEvent.Action.choices, "action": action},
+    )
 
 
 urlpatterns = [path("audit/", audit_log, name="audit_log")]

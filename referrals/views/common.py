@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from config.middleware import request_id_var
 from referrals.navigation import landing_url_name
+from referrals.paging import paginate
 
 
 @login_required
@@ -21,8 +22,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notices = request.user.notifications.all()[:100]
-    return render(request, "referrals/notification_list.html", {"notices": notices})
+    page = paginate(request, request.user.notifications.order_by("-created_at", "-pk"))
+    unread = request.user.notifications.filter(read_at__isnull=True).count()
+    return render(
+        request,
+        "referrals/notification_list.html",
+        {"notices": page.rows, "page": page, "unread_count": unread},
+    )
 
 
 @login_required

@@ -18,7 +18,7 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AnswerForm
 from referrals.models import Referral
-from referrals.selectors import get_referral_for_user
+from referrals.selectors import closure_summary_for, get_referral_for_user
 
 CONFLICT_MESSAGE = services.ReferralChanged.message
 
@@ -132,6 +132,18 @@ def open_question(referral: Referral):
 # --- the referral page ------------------------------------------------------------------
 
 
+def sent_summary_text(referral: Referral, user) -> str:
+    """The frozen, anonymised closure summary as it was sent, for the people it was
+    sent to (the line manager and the referrer) and for triage and the therapist;
+    empty until it has gone out."""
+    if referral.state != Referral.State.CLOSED or not perms.can_see_event_details(referral, user):
+        return ""
+    summary = closure_summary_for(referral)
+    if summary is None or not summary.sent_at:
+        return ""
+    return summary.text
+
+
 def detail_context(referral: Referral, user) -> dict:
     """What the referral page shows this person, and which buttons they get."""
     show_event_details = perms.can_see_event_details(referral, user)
@@ -171,6 +183,8 @@ def detail_context(referral: Referral, user) -> dict:
             else None
         ),
         "support_started": referral.state in Referral.SUPPORT_STATES,
+        "support_ended": referral.state == Referral.State.CLOSED,
+        "summary_text": sent_summary_text(referral, user),
         "answer_form": AnswerForm() if can_answer else None,
     }
 

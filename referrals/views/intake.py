@@ -26,6 +26,7 @@ from referrals import services
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
 from referrals.kept import take_kept_post
 from referrals.models import Referral
+from referrals.paging import paginate
 from referrals.selectors import (
     get_referral_for_user,
     referrals_visible_to,
@@ -45,14 +46,16 @@ FORM_AUDIT_PREFIX = "created from form "
 @login_required
 @require_safe
 def my_referrals(request: HttpRequest) -> HttpResponse:
-    """Referrals this person made or that name them as line manager, newest first."""
+    """Referrals this person made or that name them as line manager, newest first, 50 to
+    a page."""
     user = request.user
-    rows = (
+    page = paginate(
+        request,
         referrals_visible_to(user)
         .filter(Q(created_by=user) | Q(line_manager=user))
         .select_related("incident", "incident__team", "group")
         .prefetch_related(transitions_prefetch())
-        .order_by("-created_at")
+        .order_by("-created_at", "-pk"),
     )
     items = [
         {
@@ -60,13 +63,14 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
             "timeline": timeline_for(referral, user, logs=referral.transitions.all()),
             "editable": may_edit(referral, user),
         }
-        for referral in rows
+        for referral in page.rows
     ]
     return render(
         request,
         "referrals/my_referrals.html",
         {
             "items": items,
+            "page": page,
             "can_make_referral": perms.can_make_referral(user),
             "can_make_group_referral": perms.can_make_group_referral(user),
         },
@@ -148,7 +152,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     token = uuid.uuid4().hex
     if request.method == "POST":
-        form = ReferralForm(request.POST)
+        form = ReferralForm(request.POST, sending=request.POST.get("action") == "submit")
         posted = _posted_token(request, form)
         token = posted or token
         if posted and form.is_valid():
@@ -211,9 +215,11 @@ def referral_edit(request: HttpRequest, referral_id: int) -> HttpResponse:
     is_draft = referral.state == Referral.State.DRAFT
     status = 200
     if request.method == "POST":
-        form = ReferralForm(request.POST)
+        sending = is_draft and request.POST.get("action") == "submit"
+        form = ReferralForm(
+            request.POST, sending=sending, first_submitted_at=referral.first_submitted_at
+        )
         if form.is_valid():
-            sending = is_draft and request.POST.get("action") == "submit"
             try:
                 with transaction.atomic():
                     saved = services.save_referral_draft(

@@ -15,11 +15,13 @@ from referrals import permissions as perms
 from referrals import services
 from referrals.forms import support as case_forms
 from referrals.models import ClosureSummary, ExtensionRequest, PlannedSession, Referral
+from referrals.paging import paginate
 from referrals.selectors import (
     extension_requests_visible_to,
     get_referral_for_user,
     referrals_visible_to,
 )
+from referrals.signals import own_support_links
 
 # What each state means for the person referred, in plain and kind words.
 STATUS_FOR_STAFF = {
@@ -94,9 +96,18 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
                 )
                 if referral.state in Referral.SUPPORT_STATES
                 else [],
+                "links": _other_links(referral, request.user),
             }
         )
     return render(request, "referrals/own_support.html", {"rows": rows})
+
+
+def _other_links(referral: Referral, user) -> list[tuple[str, str]]:
+    """What other parts of the service offer on this referral (the evaluation
+    questionnaire, from ``reporting``), asked through a signal so ``referrals`` never
+    imports them."""
+    answers = own_support_links.send(sender=Referral, referral=referral, user=user)
+    return [link for _receiver, link in answers if link]
 
 
 def _sent_summary(referral: Referral) -> ClosureSummary | None:
@@ -115,7 +126,7 @@ def _pending_requests(user):
         extension_requests_visible_to(user)
         .filter(status=ExtensionRequest.Status.PENDING)
         .select_related("referral", "requested_by", "referral__therapist__user")
-        .order_by("requested_at")
+        .order_by("requested_at", "pk")
     )
 
 
@@ -126,8 +137,9 @@ def _requests_page(
     bound_id: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    page = paginate(request, _pending_requests(request.user))
     rows = []
-    for pending in _pending_requests(request.user):
+    for pending in page.rows:
         if bound is not None and pending.pk == bound_id:
             form = bound
         else:
@@ -135,7 +147,9 @@ def _requests_page(
                 request_id=pending.pk, initial={"version": pending.referral.version}
             )
         rows.append({"request": pending, "form": form})
-    return render(request, "referrals/extension_requests.html", {"rows": rows}, status=status)
+    return render(
+        request, "referrals/extension_requests.html", {"rows": rows, "page": page}, status=status
+    )
 
 
 @login_required

@@ -9,13 +9,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
-from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.paging import paginate
+from referrals.selectors import (
+    get_referral_for_user,
+    most_urgent_first,
+    referrals_visible_to,
+    with_deadlines,
+)
 from referrals.selectors import providers as all_providers
 from referrals.views.detail import conflict, detail_context, posted_version
 
@@ -26,8 +33,11 @@ NOT_IN_QUERY_STRING = ("staff_name",)
 
 @login_required
 def triage_queue(request: HttpRequest) -> HttpResponse:
-    """Every referral awaiting a decision, oldest first, with its age in working days
-    and a badge when its clock is near or past its limit."""
+    """Every referral awaiting a decision, the most urgent first, 50 to a page, with its
+    age in working days and a badge read from its stored triage deadline.
+
+    State, team and category travel in the query string (page links keep them); a
+    search by name is posted, and its page links post it again."""
     perms.require(request.user, perms.is_triager)
     if request.method == "POST":
         data = request.POST
@@ -35,23 +45,34 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         data = request.GET.copy()
         for name in NOT_IN_QUERY_STRING:
             data.pop(name, None)
-    base = (
-        referrals_visible_to(request.user)
-        .filter(state__in=AWAITING_TRIAGE)
-        .select_related("incident", "incident__team", "group")
-        .prefetch_related("reviews", "key_dates")
-        .order_by("submitted_at", "pk")
+    now = timezone.now()
+    base = most_urgent_first(
+        with_deadlines(
+            referrals_visible_to(request.user)
+            .filter(state__in=AWAITING_TRIAGE)
+            .select_related("incident", "incident__team", "group"),
+            now=now,
+        )
     )
-    filterset = TriageFilter(data or None, queryset=base)
+    filters = {k: v for k, v in data.items() if k in TriageFilter.base_filters and v}
+    filterset = TriageFilter(filters or None, queryset=base)
+    post_fields = None
+    if request.method == "POST":
+        post_fields = list(filters.items())
+    page = paginate(request, filterset.qs, data=data, post_fields=post_fields)
     rows = [
         {
             "referral": referral,
-            "clocks": [c for c in sla.referral_clocks(referral) if c.is_running],
+            "clocks": sla.stored_readings(referral, now=now),
             "paused": referral.state == "more_info",
         }
-        for referral in filterset.qs
+        for referral in page.rows
     ]
-    return render(request, "referrals/triage_queue.html", {"filter": filterset, "rows": rows})
+    return render(
+        request,
+        "referrals/triage_queue.html",
+        {"filter": filterset, "rows": rows, "page": page},
+    )
 
 
 def _forms(data=None, action: str | None = None) -> dict:

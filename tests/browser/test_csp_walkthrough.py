@@ -73,7 +73,12 @@ NOT_PAGES = {
     "reporting:report_pdf",
     "reporting:report_csv",
     "reporting:report_xlsx",
+    "referrals:board_csv",
     "therapists:key_date_ics",
+    # Council sign-in: a redirect to the provider and back (a 404 while single sign-on
+    # is off, as in these walks); tests/browser/test_council_signin.py checks its pages.
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
 }
 # The main pages the walk-through must reach between all the roles.
 MAIN_PAGES = {
@@ -83,6 +88,7 @@ MAIN_PAGES = {
     "therapists:allocate",
     "referrals:create",
     "reporting:dashboard",
+    "referrals:board",
 }
 # How far from the navigation to follow links, and how many pages of one kind to open
 # (different referrals in different states show different parts of the same page).

@@ -46,3 +46,13 @@ def test_static_files_are_served_by_whitenoise():
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in settings.MIDDLEWARE
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "collectstatic" in dockerfile
+
+
+def test_workers_scale_from_the_environment_and_beat_stays_single():
+    """docs/performance.md, "Growing past one machine": more gunicorn and Celery workers
+    on the same PostgreSQL and Redis, set in .env, never a second beat."""
+    services = _compose()["services"]
+    assert "GUNICORN_WORKERS" in services["web"]["command"]
+    assert "CELERY_CONCURRENCY" in services["worker"]["command"]
+    assert services["worker"]["deploy"]["replicas"] == "${WORKER_REPLICAS:-1}"
+    assert services["beat"]["deploy"]["replicas"] == 1

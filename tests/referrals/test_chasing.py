@@ -12,7 +12,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from referrals import chasing, clocks, mailer, notifications, services
-from referrals.models import ChaseRecord, Notification, OutboundEmail, Referral, Review
+from referrals.models import (
+    ChaseRecord,
+    ClockDeadline,
+    Notification,
+    OutboundEmail,
+    Referral,
+    Review,
+)
 from tests.factories import UserFactory
 
 LONDON = ZoneInfo("Europe/London")
@@ -401,8 +408,15 @@ def test_each_level_fires_when_the_badges_say_so(rule, level):
         return
     assert clocks.clock_status(rule.clock, started_at=started, now=moment) != status
     assert clocks.clock_status(rule.clock, started_at=started, now=moment + SECOND) == status
-    # The query's cheap calendar bound never skips a referral that is due.
-    assert moment - started >= chasing.earliest_due_after_start(rule, level)
+    # The stored deadline row gives the sweep the same moment.
+    row = ClockDeadline(
+        clock=rule.clock,
+        started_at=started,
+        near_at=chasing.near_moment(due),
+        target_at=due.target_at,
+        limit_at=due.limit_at,
+    )
+    assert chasing.level_moment(level, row) == moment
 
 
 # --- set-based ------------------------------------------------------------------------------

@@ -371,6 +371,12 @@ def test_every_service_that_changes_a_referral_is_in_a_pair():
         "record_group_session": "a group referral; the same lock_referral-then-apply_transition path as a session",
         "send_closure_summary": "a task after close_referral commits; locks the referral first",
         "send_closure_summary_task": "the Celery task of send_closure_summary",
+        "link_staff_member_account": (
+            "sets only staff_user, on referrals with none, read again under lock_referral; "
+            "no version or state change (tests/accounts/test_council_signin.py)"
+        ),
+        "on_council_account_signed_in": "the signal receiver of link_staff_member_account",
+        "retry_undelivered_email": "an outbox row, not a referral: locks that row alone",
     }
     in_pairs = {name for _, names in STARTS.values() for name in names}
     assert set(covered.values()) <= in_pairs

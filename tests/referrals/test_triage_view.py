@@ -119,7 +119,10 @@ def test_queue_uses_a_constant_number_of_queries(client, flow, psw, django_asser
     with django_assert_max_num_queries(len(five.captured_queries)):
         response = client.get(reverse(QUEUE))
 
-    assert len(response.context["rows"]) == 206
+    # 50 to a page, the total shown.
+    assert len(response.context["rows"]) == 50
+    assert response.context["page"].total == 206
+    assert "Showing 1 to 50 of 206" in response.content.decode()
 
 
 # --- decisions --------------------------------------------------------------------------

@@ -144,6 +144,9 @@ OTHER_ROUTES: dict[str, Use] = {
     "otp_verify": Use((GET, POST), "manager"),
     "otp_enrol": Use((GET, POST), "manager"),
     "password_reset": Use((GET, POST), None),
+    # Council sign-in (single sign-on): GET only, guarded by state, nonce and PKCE.
+    "oidc_authentication_init": Use((GET,), None),
+    "oidc_authentication_callback": Use((GET,), None),
     "password_reset_done": Use((GET,), None),
     "password_reset_confirm": Use(
         (GET, POST), None, kwargs={"uidb64": "MQ", "token": "set-password"}
@@ -159,6 +162,10 @@ OTHER_ROUTES: dict[str, Use] = {
     "referrals:own": Use((GET,), "staff_member"),
     "referrals:extension_requests": Use((GET,), "psw"),
     "referrals:audit_log": Use((GET,), "psw"),
+    "referrals:board": Use((GET,), "psw"),
+    "referrals:board_csv": Use((GET,), "psw"),
+    "referrals:undelivered_emails": Use((GET,), "psw"),
+    "referrals:retry_email": Use((POST,), "psw"),
     "therapists:allocation_queue": Use((GET,), "coordinator"),
     "therapists:my_cases": Use((GET,), "therapist"),
     "therapists:pool": Use((GET,), "coordinator"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from referrals import services
+from referrals.chasing import recompute_all
 from referrals.models import Allocation, Referral
 from tests.factories import TherapistFactory, UserFactory
 from therapists.models import TherapistLeave
@@ -95,10 +96,15 @@ def test_queue_uses_a_constant_number_of_queries(
         for n in range(200)
     )
 
+    # Their clocks' deadlines, as the migration and `recompute_deadlines` store them.
+    recompute_all()
     with django_assert_max_num_queries(len(five.captured_queries)):
         response = client.get(reverse(QUEUE))
 
-    assert len(response.context["rows"]) == 205
+    # 50 to a page, the most urgent first, the total shown.
+    assert len(response.context["rows"]) == 50
+    assert response.context["page"].total == 205
+    assert all(row["clocks"] for row in response.context["rows"])
 
 
 # --- the allocation page ---------------------------------------------------------------

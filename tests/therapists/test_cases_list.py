@@ -52,7 +52,7 @@ def test_the_first_meeting_is_the_next_thing_due_with_its_deadline(client, flow)
     assert reading.clock == "first_meeting"
     # 48 working hours from Tuesday 09:00 is Thursday 09:00.
     assert due_at == TUESDAY + timedelta(days=2)
-    assert "First meeting held: due Thu 12 Mar 09:00" in response.text
+    assert "First meeting held: due by 09:00 on Thu 12 Mar" in response.text
 
 
 def test_the_badge_turns_near_then_past_the_limit(client, flow):

@@ -19,7 +19,13 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
-from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.paging import paginate
+from referrals.selectors import (
+    get_referral_for_user,
+    most_urgent_first,
+    referrals_visible_to,
+    with_deadlines,
+)
 from referrals.views.detail import conflict, posted_version
 from therapists.models import Therapist, TherapistLeave
 from therapists.selectors import leave_coming_for, leave_notice_days
@@ -28,21 +34,21 @@ from therapists.selectors import leave_coming_for, leave_notice_days
 @login_required
 @require_safe
 def allocation_queue(request: HttpRequest) -> HttpResponse:
-    """Referrals sent to this coordinator's provider and not yet allocated, the longest
-    waiting first, with the allocation clock."""
+    """Referrals sent to this coordinator's provider and not yet allocated, the most
+    urgent first (its stored deadlines), 50 to a page."""
     perms.require(request.user, perms.is_coordinator)
-    referrals = (
-        referrals_visible_to(request.user)
-        .filter(state=Referral.State.ACCEPTED)
-        .select_related("incident", "incident__team", "provider", "group")
-        .prefetch_related("reviews", "key_dates")
-        .order_by("decided_at", "pk")
+    now = timezone.now()
+    referrals = most_urgent_first(
+        with_deadlines(
+            referrals_visible_to(request.user)
+            .filter(state=Referral.State.ACCEPTED)
+            .select_related("incident", "incident__team", "provider", "group"),
+            now=now,
+        )
     )
-    rows = [
-        {"referral": r, "clocks": [c for c in sla.referral_clocks(r) if c.is_running]}
-        for r in referrals
-    ]
-    return render(request, "therapists/allocation_queue.html", {"rows": rows})
+    page = paginate(request, referrals)
+    rows = [{"referral": r, "clocks": sla.stored_readings(r, now=now)} for r in page.rows]
+    return render(request, "therapists/allocation_queue.html", {"rows": rows, "page": page})
 
 
 def _pool(provider_id: int):

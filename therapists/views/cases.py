@@ -24,6 +24,7 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import support as case_forms
 from referrals.models import PlannedSession, Referral
+from referrals.paging import paginate
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
     cases_for_therapist,
@@ -41,8 +42,9 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     each with the next thing due and its deadline."""
     perms.require(request.user, perms.is_therapist)
     now = timezone.now()
-    rows = [(case, next_due_for(case, now=now)) for case in cases_for_therapist(request.user)]
-    return render(request, "therapists/my_cases.html", {"rows": rows})
+    page = paginate(request, cases_for_therapist(request.user, now=now))
+    rows = [(case, next_due_for(case, now=now)) for case in page.rows]
+    return render(request, "therapists/my_cases.html", {"rows": rows, "page": page})
 
 
 # --- the case page ---------------------------------------------------------------------

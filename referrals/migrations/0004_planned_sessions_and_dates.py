@@ -17,7 +17,7 @@ def reviews_held_when_recorded(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('referrals', '0002_reference_data'),
+        ('referrals', '0003_clock_deadlines'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,118 @@
+"""One way every list is cut into pages: 50 rows, the total shown, and the filters kept
+in the page links (docs/performance.md). ``templates/partials/pager.html`` draws it.
+
+A list whose filters hold a name (the triage search) posts them instead: its page
+links are small forms that post the same fields again, so a name never sits in a URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import Count, QuerySet, Window
+from django.http import HttpRequest
+
+PER_PAGE = 50
+
+
+@dataclass
+class Page:
+    rows: list
+    number: int
+    num_pages: int
+    total: int
+    first_row: int
+    last_row: int
+    query: dict = field(default_factory=dict)
+    # Fields posted again with each page link (a list whose search must not be in a URL).
+    post_fields: list[tuple[str, str]] | None = None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    def url(self, number: int) -> str:
+        return "?" + urlencode({**self.query, "page": number}, doseq=True)
+
+    @property
+    def previous_url(self) -> str:
+        return self.url(self.number - 1)
+
+    @property
+    def next_url(self) -> str:
+        return self.url(self.number + 1)
+
+    @property
+    def url_first(self) -> str:
+        return self.url(1)
+
+    @property
+    def last_url(self) -> str:
+        return self.url(self.num_pages)
+
+
+def _number(value) -> int:
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _page_of_queryset(items: QuerySet, number: int, per_page: int) -> tuple[list, int, int]:
+    """One query for a page and the total: ``COUNT(*) OVER ()`` rides along with the
+    rows. Past the last page, one COUNT finds the last page and one query reads it."""
+    counted = items.annotate(_page_total=Window(Count("*")))
+    offset = (number - 1) * per_page
+    rows = list(counted[offset : offset + per_page])
+    if rows:
+        return rows, rows[0]._page_total, number
+    total = items.count() if number > 1 else 0
+    if total == 0:
+        return [], 0, 1
+    last = (total - 1) // per_page + 1
+    rows = list(items[(last - 1) * per_page : last * per_page])
+    return rows, total, last
+
+
+def paginate(
+    request: HttpRequest,
+    items,
+    *,
+    per_page: int = PER_PAGE,
+    data=None,
+    post_fields: list[tuple[str, str]] | None = None,
+) -> Page:
+    """The page asked for in ``data`` (default: the query string) of ``items``; for a
+    queryset, one query brings the rows and the total. The other fields of ``data``
+    are kept in the page links."""
+    data = request.GET if data is None else data
+    number = _number(data.get("page"))
+    if isinstance(items, QuerySet):
+        rows, total, number = _page_of_queryset(items, number, per_page)
+    else:
+        items = list(items)
+        total = len(items)
+        number = min(number, max(1, (total - 1) // per_page + 1))
+        rows = items[(number - 1) * per_page : number * per_page]
+    num_pages = max(1, (total - 1) // per_page + 1) if total else 1
+    query = {
+        key: data.getlist(key)
+        for key in data
+        if key not in ("page", "csrfmiddlewaretoken") and any(data.getlist(key))
+    }
+    first_row = (number - 1) * per_page + 1 if total else 0
+    return Page(
+        rows=rows,
+        number=number,
+        num_pages=num_pages,
+        total=total,
+        first_row=first_row,
+        last_row=first_row + len(rows) - 1 if total else 0,
+        query={} if post_fields is not None else query,
+        post_fields=post_fields,
+    )
