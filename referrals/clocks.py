@@ -92,6 +92,16 @@ def _next_working_day(d: date) -> date:
     return d
 
 
+def next_working_day(d: date) -> date:
+    return _next_working_day(d)
+
+
+def is_working_day_before(today: date, day: date) -> bool:
+    """Whether ``today`` is the last working day before ``day`` (a Monday session's is
+    the Friday before, or the Thursday when that Friday is a bank holiday)."""
+    return is_working_day(today) and today < day <= _next_working_day(today)
+
+
 def _previous_working_day(d: date) -> date:
     d -= _DAY
     while not is_working_day(d):
@@ -145,6 +155,11 @@ def _localise(wall: datetime) -> datetime:
     # fold=0: for an ambiguous or skipped wall time take the first reading; clock
     # changes fall on Sundays, so a result on a working day is never ambiguous.
     return wall.replace(tzinfo=_local_zone())
+
+
+def start_of_day(d: date) -> datetime:
+    """Midnight at the start of ``d``, working time zone."""
+    return _localise(datetime.combine(d, datetime.min.time()))
 
 
 def _clock_start(wall: datetime) -> datetime:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import timedelta
+from email.mime.text import MIMEText
 
 from celery import shared_task
 from django.conf import settings
@@ -118,7 +119,22 @@ def _message(email: OutboundEmail, smtp) -> EmailMultiAlternatives:
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
+    if email.attachment_name:
+        message.attach(_attachment(email))
     return message
+
+
+def _attachment(email: OutboundEmail) -> MIMEText:
+    """The text attachment with its content type's parameters kept (a calendar reader
+    needs ``method=REQUEST`` or ``method=CANCEL`` on the part itself)."""
+    kind, *params = (part.strip() for part in email.attachment_type.split(";"))
+    subtype = kind.partition("/")[2] or "plain"
+    part = MIMEText(email.attachment, subtype, "utf-8")
+    for param in params:
+        name, _, value = param.partition("=")
+        part.set_param(name, value)
+    part.add_header("Content-Disposition", "attachment", filename=email.attachment_name)
+    return part
 
 
 def _close_quietly(smtp) -> None:

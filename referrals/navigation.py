@@ -40,7 +40,10 @@ def navigation_for(user, *, has_own_support: bool | None = None) -> list[NavItem
     if perms.can_make_group_referral(user):
         items.append(NavItem("Group referral", "referrals:create_group"))
     if perms.is_coordinator(user):
-        items.append(NavItem("Allocation", "therapists:allocation_queue"))
+        items += [
+            NavItem("Allocation", "therapists:allocation_queue"),
+            NavItem("Therapists", "therapists:pool"),
+        ]
     if perms.is_therapist(user):
         items.append(NavItem("My cases", "therapists:my_cases"))
     if perms.can_see_reports(user):

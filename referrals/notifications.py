@@ -15,6 +15,7 @@ what the reader needs to know and a link to the app (docs/service.md, "Data").
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,6 +47,15 @@ def render_email(template: str, context: dict) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A text file sent with an e-mail (a calendar invitation)."""
+
+    name: str
+    content_type: str
+    content: str
+
+
 def queue_email(
     *,
     to: str,
@@ -56,6 +66,7 @@ def queue_email(
     user=None,
     not_before=None,
     referral: Referral | None = None,
+    attachment: Attachment | None = None,
 ) -> OutboundEmail | None:
     """Add an e-mail to the outbox once; send it after commit. Returns None when an
     e-mail with this ``dedupe_key`` was queued before."""
@@ -72,6 +83,9 @@ def queue_email(
                 body_text=text,
                 body_html=html,
                 not_before=not_before or timezone.now(),
+                attachment_name=attachment.name if attachment else "",
+                attachment_type=attachment.content_type if attachment else "",
+                attachment=attachment.content if attachment else "",
             )
     except IntegrityError:
         return None
@@ -89,6 +103,7 @@ def notify(
     context: dict | None = None,
     url: str = "",
     not_before=None,
+    attachment: Attachment | None = None,
 ) -> int:
     """Tell each recipient once: an e-mail (``templates/emails/<template>_*``) and, for
     someone with an account, its twin in-app notice.
@@ -119,11 +134,14 @@ def notify(
             context=context or {},
             url=url,
             not_before=not_before,
+            attachment=attachment,
         )
     return told
 
 
-def _tell(user, *, address, template, dedupe_key, referral, context, url, not_before) -> int:
+def _tell(
+    user, *, address, template, dedupe_key, referral, context, url, not_before, attachment=None
+) -> int:
     ctx = {
         **context,
         "user": user,
@@ -141,6 +159,7 @@ def _tell(user, *, address, template, dedupe_key, referral, context, url, not_be
         dedupe_key=dedupe_key,
         not_before=not_before,
         referral=referral,
+        attachment=attachment,
     )
     if address and queued is None:
         return 0

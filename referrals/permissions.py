@@ -109,6 +109,11 @@ def can_allocate(referral: Referral, user: User) -> bool:
     return referral.provider.coordinators.filter(pk=user.pk).exists()
 
 
+def can_manage_pool(provider, user: User) -> bool:
+    """The provider's coordinator manages its pool of therapists."""
+    return is_coordinator(user) and provider.coordinators.filter(pk=user.pk).exists()
+
+
 def is_allocated_therapist(referral: Referral, user: User) -> bool:
     return (
         is_therapist(user)

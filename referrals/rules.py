@@ -68,23 +68,39 @@ def sessions_allowed_now(*, extension_approved: bool, exceptional_approved: bool
     return limits.before_review
 
 
+def _so_far(held: int, planned: int) -> str:
+    if not planned:
+        return f"{held} sessions have been held"
+    return (
+        f"{held} session{'s' if held != 1 else ''} held and {planned} planned make {held + planned}"
+    )
+
+
 def session_refusal(
-    *, held: int, reviewed: bool, extension_approved: bool, exceptional_approved: bool
+    *,
+    held: int,
+    reviewed: bool,
+    extension_approved: bool,
+    exceptional_approved: bool,
+    planned: int = 0,
 ) -> str | None:
-    """Why another attended session may not be recorded after ``held`` of them, or None
-    if it may."""
+    """Why another attended session may not be recorded (or planned) after ``held`` of
+    them and ``planned`` still to come, or None if it may. Planned sessions not yet
+    held count against what can be planned."""
     limits = allowance()
+    so_far = _so_far(held, planned)
+    held += planned
     if held < limits.before_review:
         return None
     if held < limits.maximum:
         if not reviewed:
             return (
-                f"{held} sessions have been held. Please record the review of "
+                f"{so_far}. Please record the review of "
                 "whether more support is needed before adding another session."
             )
         if not extension_approved:
             return (
-                f"{held} sessions have been held. Sessions {limits.before_review + 1} to "
+                f"{so_far}. Sessions {limits.before_review + 1} to "
                 f"{limits.maximum} need an approved extension from the Principal Social "
                 "Worker or Service Manager."
             )
@@ -92,13 +108,13 @@ def session_refusal(
     if held < limits.absolute_maximum:
         if not exceptional_approved:
             return (
-                f"{held} sessions have been held, the most the service offers. One "
+                f"{so_far}, the most the service offers. One "
                 "further session is possible only in exceptional circumstances, with "
                 "an approved request that records the reason."
             )
         return None
     return (
-        f"{held} sessions have been held. This is the most the service can offer; "
+        f"{so_far}. This is the most the service can offer; "
         "please plan the ending of support and the exit pathway."
     )
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from referrals.models import Referral
+from referrals.models import KeyDate, Referral
 
 
 def summary_text(referral: Referral) -> str:
@@ -21,14 +22,29 @@ def summary_text(referral: Referral) -> str:
     are taken out of the comments should the therapist have written them."""
     summary = referral.closure_summary
     pathways = [p.general_wording for p in summary.exit_pathways.all()]
+    follow_up = summary.key_date_follow_up.strip()
     return render_to_string(
         "referrals/closure_summary.txt",
         {
             "reference": referral.reference,
             "comments": redact_personal_details(referral, summary.comments.strip()),
             "pathways": pathways,
+            "follow_up": redact_personal_details(referral, follow_up) if follow_up else "",
+            "dates_to_come": [
+                f"{k.get_kind_display()}, {k.date:%-d %B %Y}"
+                for k in key_dates_to_come(referral, on=_closing_day(referral))
+            ],
         },
     ).strip()
+
+
+def _closing_day(referral: Referral):
+    return timezone.localdate(referral.closed_at) if referral.closed_at else timezone.localdate()
+
+
+def key_dates_to_come(referral: Referral, *, on=None) -> list[KeyDate]:
+    """The case's key dates on or after ``on`` (today by default), soonest first."""
+    return list(referral.key_dates.filter(date__gte=on or timezone.localdate()).order_by("date"))
 
 
 def redact_personal_details(referral: Referral, text: str) -> str:

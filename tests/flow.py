@@ -19,6 +19,13 @@ ORDER = [
 ]
 
 
+def _earlier_today(**delta):
+    """A moment ``delta`` ago, but not before today began (the referral was sent today,
+    and nothing is held before a referral was sent)."""
+    now = timezone.localtime()
+    return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=1))
+
+
 class Flow:
     """Personas plus one method per step: ``flow.referral(state="active")``."""
 
@@ -95,11 +102,11 @@ class Flow:
         services.record_first_meeting(
             referral_id=referral.pk,
             by=self.therapist.user,
-            held_at=held_at or timezone.now() - timedelta(minutes=5),
+            held_at=held_at or _earlier_today(minutes=5),
         )
 
     def session(self, referral: Referral, **kwargs):
-        kwargs.setdefault("held_at", timezone.now() - timedelta(minutes=1))
+        kwargs.setdefault("held_at", _earlier_today(minutes=1))
         return services.record_therapy_session(
             referral_id=referral.pk, by=self.therapist.user, **kwargs
         )

@@ -10,4 +10,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 @admin.register(Therapist)
 class TherapistAdmin(admin.ModelAdmin):
-    list_display = ["user", "provider", "capacity", "is_active", "on_leave", "unavailable_until"]
+    """The coordinator manages the pool, capacity and leave in CIRS
+    (``therapists/views/pool.py``); this is for setting the service up."""
+
+    list_display = ["user", "provider", "capacity", "is_active"]

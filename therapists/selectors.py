@@ -7,14 +7,19 @@ starts from ``referrals_visible_to`` (docs/security-checklist.md, row 10).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from referrals import clocks, rules, sla
 from referrals.models import ExtensionRequest, KeyDate, Referral, TherapySession
+from referrals.permissions import is_coordinator
 from referrals.selectors import most_urgent_first, referrals_visible_to, with_deadlines
+from therapists.models import Therapist, TherapistLeave
 
 
 def cases_for_therapist(user, *, now: datetime | None = None) -> QuerySet[Referral]:
@@ -136,3 +141,94 @@ def session_allowance(referral: Referral) -> SessionAllowance:
         maximum=limits.maximum,
         absolute_maximum=limits.absolute_maximum,
     )
+
+
+# --- the coordinator's pool ------------------------------------------------------------
+
+
+def leave_notice_days() -> int:
+    """How far ahead a therapist's leave shows on their cases (settings)."""
+    return settings.CIRS_LEAVE_NOTICE_DAYS
+
+
+def pool_for(user) -> QuerySet[Therapist]:
+    """The therapists of the providers ``user`` coordinates, with their open cases
+    counted and their leave fetched."""
+    today = timezone.localdate()
+    return (
+        Therapist.objects.filter(provider__coordinators=user)
+        .select_related("user", "provider")
+        .prefetch_related(
+            Prefetch(
+                "leaves",
+                queryset=TherapistLeave.objects.filter(ends_on__gte=today),
+                to_attr="leave_to_come",
+            )
+        )
+        .annotate(
+            open_cases=Count(
+                "referrals", filter=Q(referrals__state__in=Referral.SUPPORT_STATES), distinct=True
+            )
+        )
+        .order_by("provider__name", "user__first_name", "user__last_name", "pk")
+    )
+
+
+def therapist_for_coordinator(user, therapist_id: int) -> Therapist:
+    """One therapist of this coordinator's pool; anyone else's, and for anyone who is
+    not a coordinator, a 404 (docs/security-checklist.md row 11)."""
+    if not is_coordinator(user):
+        raise Http404
+    return get_object_or_404(pool_for(user), pk=therapist_id)
+
+
+def caseload(user, therapist: Therapist) -> QuerySet[Referral]:
+    """The therapist's open cases, as far as ``user`` may see them."""
+    return (
+        referrals_visible_to(user)
+        .filter(therapist=therapist, state__in=Referral.SUPPORT_STATES)
+        .select_related("incident__team")
+        .annotate(
+            attended_sessions=Count(
+                "therapy_sessions",
+                filter=TherapySession.counted(prefix="therapy_sessions__"),
+                distinct=True,
+            )
+        )
+        .order_by("allocated_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class LeaveComing:
+    """An open case whose therapist has leave within the notice horizon."""
+
+    referral: Referral
+    leave: TherapistLeave
+
+
+def cases_with_leave_coming(user, *, today: date | None = None) -> list[LeaveComing]:
+    """The open cases ``user`` may see whose therapist is on leave, or goes on leave
+    within ``leave_notice_days()``, soonest leave first."""
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=leave_notice_days())
+    leaves = TherapistLeave.objects.filter(ends_on__gte=today, starts_on__lte=horizon).order_by(
+        "starts_on", "pk"
+    )
+    cases = (
+        referrals_visible_to(user)
+        .filter(state__in=Referral.SUPPORT_STATES, therapist__leaves__in=leaves)
+        .select_related("therapist__user")
+        .prefetch_related(Prefetch("therapist__leaves", queryset=leaves, to_attr="coming"))
+        .distinct()
+    )
+    rows = [LeaveComing(referral=r, leave=r.therapist.coming[0]) for r in cases]
+    return sorted(rows, key=lambda row: (row.leave.starts_on, row.referral.pk))
+
+
+def leave_coming_for(referral: Referral, *, today: date | None = None) -> TherapistLeave | None:
+    """The case's therapist's leave within the notice horizon, if any."""
+    if referral.therapist_id is None or referral.state not in Referral.SUPPORT_STATES:
+        return None
+    today = today or timezone.localdate()
+    return referral.therapist.leave_from(today, days=leave_notice_days())

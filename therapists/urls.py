@@ -1,4 +1,4 @@
-from therapists.views import allocation, cases, closure, key_dates
+from therapists.views import allocation, cases, closure, key_dates, planned, pool
 
 app_name = "therapists"
 
@@ -7,4 +7,6 @@ urlpatterns = [
     *cases.urlpatterns,
     *key_dates.urlpatterns,
     *closure.urlpatterns,
+    *planned.urlpatterns,
+    *pool.urlpatterns,
 ]

@@ -341,6 +341,10 @@ CIRS_WORKING_HOURS = (env_int("CIRS_WORKING_HOURS_START", 8), env_int("CIRS_WORK
 CIRS_HOLD_CHASES_OUT_OF_HOURS = env_bool("CIRS_HOLD_CHASES_OUT_OF_HOURS", True)
 # First meeting: the PSW is chased this many working days after the limit has passed.
 CIRS_FIRST_MEETING_PSW_AFTER_LIMIT_DAYS = env_int("CIRS_FIRST_MEETING_PSW_AFTER_LIMIT_DAYS", 1)
+# A therapist's open cases show their leave, and offer a reallocation, this many days ahead.
+CIRS_LEAVE_NOTICE_DAYS = env_int("CIRS_LEAVE_NOTICE_DAYS", 14)
+# A planned session lasts this long unless the therapist says otherwise.
+CIRS_SESSION_MINUTES = 60
 CIRS_SESSIONS_BEFORE_REVIEW = 3
 CIRS_MAX_SESSIONS = 6
 CIRS_MAX_EXCEPTIONAL_SESSIONS = 1

@@ -25,6 +25,7 @@ clock starts and stops as ``referrals/sla.py`` says (``sla.CLOCKS`` and the same
 | review          | the review is recorded                     | therapist, near the limit      | therapist, past the limit        |                                           |
 | closure_summary | the referral is closed with its summary    | therapist, near the limit      | PSW, past the limit              |                                           |
 | key_date        | the date passes or is removed              | therapist, CIRS_KEY_DATE_REMINDER_DAYS calendar days before the date (a changed date is a new reminder) | | |
+| session_reminder| the booked session is recorded or cancelled | the staff member, if they chose it at the first meeting, on the working day before the session (a moved session is a new reminder) | | |
 
 How "exactly once" works: the ``ChaseRecord`` row for (referral, clock, level,
 window) is inserted first, in the same transaction as the in-app notices and the
@@ -56,18 +57,28 @@ from referrals.chasing.rules import (
     CHASE_RULES,
     KEY_DATE_CLOCK,
     KEY_DATE_TEMPLATE,
+    SESSION_REMINDER_CLOCK,
+    SESSION_REMINDER_TEMPLATE,
     ChaseLevel,
     ChaseRule,
     To,
     When,
 )
-from referrals.chasing.sweep import recipients, remind_key_dates, sweep, sweep_deadlines
+from referrals.chasing.sweep import (
+    recipients,
+    remind_key_dates,
+    remind_planned_sessions,
+    sweep,
+    sweep_deadlines,
+)
 from referrals.chasing.timing import due_at, level_moment, near_moment, send_at, window_for
 
 __all__ = [
     "CHASE_RULES",
     "KEY_DATE_CLOCK",
     "KEY_DATE_TEMPLATE",
+    "SESSION_REMINDER_CLOCK",
+    "SESSION_REMINDER_TEMPLATE",
     "ChaseLevel",
     "ChaseRule",
     "DigestItem",
@@ -81,6 +92,7 @@ __all__ = [
     "recompute_all",
     "refresh_deadlines",
     "remind_key_dates",
+    "remind_planned_sessions",
     "send_at",
     "send_weekly_digest",
     "sweep",

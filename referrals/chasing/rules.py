@@ -106,5 +106,8 @@ CHASE_RULES: tuple[ChaseRule, ...] = (
 )
 KEY_DATE_CLOCK = "key_date"
 KEY_DATE_TEMPLATE = "reminder_key_date"
+# A booked session: the staff member, the working day before, if they chose it.
+SESSION_REMINDER_CLOCK = "session_reminder"
+SESSION_REMINDER_TEMPLATE = "reminder_session"
 
 RULES_BY_CLOCK: dict[str, ChaseRule] = {rule.clock: rule for rule in CHASE_RULES}

@@ -17,12 +17,14 @@ from referrals.chasing.rules import (
     KEY_DATE_CLOCK,
     KEY_DATE_TEMPLATE,
     RULES_BY_CLOCK,
+    SESSION_REMINDER_CLOCK,
+    SESSION_REMINDER_TEMPLATE,
     ChaseLevel,
     ChaseRule,
     To,
 )
 from referrals.chasing.timing import level_moment, send_at, window_for
-from referrals.models import ChaseRecord, ClockDeadline, KeyDate, Referral
+from referrals.models import ChaseRecord, ClockDeadline, KeyDate, PlannedSession, Referral
 from referrals.notifications import notify
 
 # --- who is chased -----------------------------------------------------------------------
@@ -156,10 +158,12 @@ def _send_chase(
     )
 
 
-def _record_and_tell(referral, *, clock, level, window, users, template, context, now) -> int:
+def _record_and_tell(
+    referral, *, clock, level, window, users, template, context, now, url=None
+) -> int:
     """Insert the ChaseRecord, then the notices and outbox rows, in one transaction.
     Losing the race for the record means another sweep already sent this chase."""
-    url = reverse("referrals:detail", args=[referral.pk])
+    url = url or reverse("referrals:detail", args=[referral.pk])
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -223,10 +227,53 @@ def remind_key_dates(*, now: datetime, people: _People | None = None) -> int:
     return sent
 
 
+def remind_planned_sessions(*, now: datetime) -> int:
+    """The staff member's reminder of a booked session, on the working day before it
+    (``clocks.is_working_day_before``), if they chose it at the first meeting; once per
+    session and date."""
+    today = timezone.localdate(now, clocks.WORKING_TIME_ZONE)
+    if not clocks.is_working_day(today):
+        return 0
+    last = clocks.next_working_day(today)
+    due = [
+        planned
+        for planned in PlannedSession.objects.filter(
+            status=PlannedSession.Status.PLANNED,
+            starts_at__gt=now,
+            starts_at__lt=clocks.start_of_day(last + timedelta(days=1)),
+            referral__staff_wants_reminders=True,
+            referral__state__in=Referral.SUPPORT_STATES,
+        )
+        .select_related("referral__staff_user")
+        .order_by("pk")
+        if clocks.is_working_day_before(
+            today, timezone.localdate(planned.starts_at, clocks.WORKING_TIME_ZONE)
+        )
+    ]
+    sent = 0
+    for planned in due:
+        referral = planned.referral
+        staff = referral.staff_user if referral.staff_user_id else referral.staff_email
+        if not staff:
+            continue
+        sent += _record_and_tell(
+            referral,
+            clock=SESSION_REMINDER_CLOCK,
+            level=1,
+            window=f"{planned.pk}:{planned.starts_at.isoformat()}",
+            users=[staff],
+            template=SESSION_REMINDER_TEMPLATE,
+            context={"planned": planned},
+            now=now,
+            url=reverse("referrals:own"),
+        )
+    return sent
+
+
 def sweep(*, now: datetime | None = None) -> int:
     """Chase every clock and send key-date reminders due at ``now``; returns how many
     chases were sent (a chase to two people counts once)."""
     now = now or timezone.now()
     people = _People()
     sent = sweep_deadlines(now=now, people=people)
-    return sent + remind_key_dates(now=now, people=people)
+    return sent + remind_key_dates(now=now, people=people) + remind_planned_sessions(now=now)

@@ -5,13 +5,14 @@ service (caps, states, dates) are the services' to enforce."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 from referrals.forms.common import KindForm
-from referrals.models import ExitPathway, KeyDate, Review, TherapySession
-from referrals.services import ReferralChanged, RuleRefused
+from referrals.models import ExitPathway, KeyDate, PlannedSession, Review, TherapySession
+from referrals.services import ReferralChanged, RuleRefused, place_errors
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -81,6 +82,12 @@ class FirstMeetingForm(CaseForm):
     )
     mode = _mode_field()
     notes = _notes_field()
+    staff_wants_reminders = forms.BooleanField(
+        label="The staff member would like a reminder e-mail the working day before each "
+        "planned session",
+        required=False,
+        help_text="Please ask them at this meeting.",
+    )
     now_fields = ("held_at",)
 
 
@@ -112,6 +119,79 @@ class TherapySessionForm(CaseForm):
     now_fields = ("held_at",)
 
 
+class PlanSessionForm(CaseForm):
+    """Book a session ahead, or move one (the same fields)."""
+
+    id_prefix = "plan_session"
+    starts_at = forms.DateTimeField(
+        label="Date and start time",
+        widget=DateTimeInput(),
+        error_messages={"required": "Please give the date and start time."},
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes", min_value=15, max_value=180, initial=60
+    )
+    mode = forms.ChoiceField(
+        label="How it will be held",
+        choices=TherapySession.Mode.choices,
+        widget=forms.RadioSelect,
+        initial=TherapySession.Mode.VIRTUAL,
+    )
+    link = forms.URLField(
+        label="Link for the video call (virtual)",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        error_messages={"invalid": "Please paste the whole link, starting https://"},
+    )
+    place = forms.CharField(
+        label="Where you will meet (face to face)",
+        required=False,
+        max_length=200,
+        help_text="For example 'Room 2, Civic Centre'.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duration_minutes"].initial = settings.CIRS_SESSION_MINUTES
+
+    def clean(self):
+        data = super().clean()
+        if "mode" in data:
+            for field, message in place_errors(
+                mode=data["mode"], place=data.get("place", ""), link=data.get("link", "")
+            ).items():
+                if field not in self.errors:
+                    self.add_error(field, message)
+        return data
+
+
+class PlannedOutcomeForm(CaseForm):
+    """How a booked session went, or its cancellation."""
+
+    id_prefix = "outcome"
+    outcome = forms.ChoiceField(
+        label="What happened",
+        choices=[
+            (s.value, s.label) for s in PlannedSession.Status if s != PlannedSession.Status.PLANNED
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose what happened."},
+    )
+    reason = forms.CharField(
+        label="If it did not take place, a short reason",
+        required=False,
+        max_length=300,
+        help_text="For example 'unwell' or 'rearranged'. Please keep it general.",
+    )
+    notes = _notes_field()
+
+    def __init__(self, *args, planned_id: int | None = None, **kwargs):
+        if planned_id is not None:
+            self.id_prefix = f"outcome{planned_id}"
+        super().__init__(*args, **kwargs)
+
+
 class GroupSessionForm(CaseForm):
     id_prefix = "group"
     held_at = forms.DateTimeField(
@@ -131,6 +211,11 @@ class GroupSessionForm(CaseForm):
 
 class ReviewForm(CaseForm):
     id_prefix = "review"
+    held_on = forms.DateField(
+        label="Date of the review",
+        widget=DateInput(),
+        error_messages={"required": "Please give the date of the review."},
+    )
     outcome = forms.ChoiceField(
         label="What the review found", choices=Review.Outcome.choices, widget=forms.RadioSelect
     )
@@ -141,6 +226,10 @@ class ReviewForm(CaseForm):
         help_text="The people who decide on extensions read this. Keep it general. "
         "Do not say what was talked about in sessions.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()
 
 
 class ExceptionalSessionForm(CaseForm):
@@ -188,6 +277,39 @@ class ConfirmForm(CaseForm):
     """A confirmation step: only the version the person saw."""
 
     id_prefix = "confirm"
+
+
+class ClosureWithDatesForm(CaseForm):
+    """Confirming the end of support while key dates are still to come: keep support
+    open until then, or close and say who will follow up."""
+
+    KEEP_OPEN, CLOSE = "keep_open", "close"
+    id_prefix = "confirm"
+    choice = forms.ChoiceField(
+        label="What would you like to do?",
+        choices=[
+            (KEEP_OPEN, "Keep support open until the dates have passed"),
+            (CLOSE, "End support now, and say who will follow up the dates"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Please choose one."},
+    )
+    key_date_follow_up = forms.CharField(
+        label="Who will follow up the dates (if you end support now)",
+        required=False,
+        max_length=200,
+        help_text="In general terms, for example 'the team manager' or 'their GP'. This goes "
+        "in the summary.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("choice") == self.CLOSE and not data.get("key_date_follow_up", "").strip():
+            self.add_error(
+                "key_date_follow_up",
+                "Please say who will follow up the dates, in general terms.",
+            )
+        return data
 
 
 class WithdrawForm(CaseForm):

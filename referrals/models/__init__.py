@@ -10,7 +10,13 @@ from referrals.models.intake import CriticalIncident, GroupReferral, Information
 from referrals.models.lifecycle import ReferralState
 from referrals.models.notices import ChaseRecord, Notification, OutboundEmail
 from referrals.models.referral import Referral, ReferralQuerySet
-from referrals.models.support import ExtensionRequest, KeyDate, Review, TherapySession
+from referrals.models.support import (
+    ExtensionRequest,
+    KeyDate,
+    PlannedSession,
+    Review,
+    TherapySession,
+)
 
 __all__ = [
     "Allocation",
@@ -26,6 +32,7 @@ __all__ = [
     "KeyDate",
     "Notification",
     "OutboundEmail",
+    "PlannedSession",
     "Referral",
     "ReferralQuerySet",
     "ReferralState",

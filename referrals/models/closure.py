@@ -35,6 +35,11 @@ class ClosureSummary(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     written_at = models.DateTimeField(default=timezone.now)
+    # Who follows up the key dates still to come when support ends, in general terms
+    # (for example "the team manager"); it is part of the summary.
+    key_date_follow_up = models.CharField(
+        "who will follow up the dates still to come", max_length=200, blank=True
+    )
     # The exact text sent, frozen when support ends.
     text = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

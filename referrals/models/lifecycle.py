@@ -16,7 +16,7 @@ from django_fsm import transition
 from referrals import permissions as perms
 from referrals import rules
 from referrals.eligibility import referral_eligibility_errors
-from referrals.models.support import ExtensionRequest, Review, TherapySession
+from referrals.models.support import ExtensionRequest, PlannedSession, Review, TherapySession
 
 
 class ReferralState(models.TextChoices):
@@ -86,6 +86,23 @@ class ReferralLifecycle:
         approved = self._approved()
         return rules.session_refusal(
             held=self.counted_sessions(),
+            reviewed=self.reviews.exists(),
+            extension_approved=ExtensionRequest.Kind.EXTENSION in approved,
+            exceptional_approved=ExtensionRequest.Kind.EXCEPTIONAL in approved,
+        )
+
+    def planning_refusal(self, *, excluding: int | None = None) -> str | None:
+        """Why another session may not be planned, or None if it may: the same rule as
+        recording one, with the sessions planned and not yet held counted too."""
+        approved = self._approved()
+        planned = (
+            self.planned_sessions.filter(status=PlannedSession.Status.PLANNED)
+            .exclude(pk=excluding)
+            .count()
+        )
+        return rules.session_refusal(
+            held=self.counted_sessions(),
+            planned=planned,
             reviewed=self.reviews.exists(),
             extension_approved=ExtensionRequest.Kind.EXTENSION in approved,
             exceptional_approved=ExtensionRequest.Kind.EXCEPTIONAL in approved,
@@ -254,6 +271,16 @@ class ReferralLifecycle:
     def record_group_session(self, *, held_at):
         self.first_meeting_at = self.first_meeting_at or held_at
         self.last_session_at = max(filter(None, [self.last_session_at, held_at]))
+
+    @transition(
+        field="state",
+        source=[State.ACTIVE, State.EXTENSION_REQUESTED],
+        target=None,
+        permission=perms.can_act_as_therapist,
+    )
+    def change_planned_sessions(self):
+        """Book, move or cancel a session ahead (the allowance is checked by the
+        service, ``planning_refusal``)."""
 
     @transition(
         field="state",

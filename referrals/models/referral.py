@@ -146,6 +146,9 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
     first_meeting_at = models.DateTimeField(null=True, blank=True)
     manager_contacted_at = models.DateTimeField(null=True, blank=True)
     third_session_at = models.DateTimeField(null=True, blank=True)
+    # Chosen by the staff member at the first meeting: a reminder the working day
+    # before each planned session.
+    staff_wants_reminders = models.BooleanField(default=False)
     last_session_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -74,6 +76,54 @@ class TherapySession(models.Model):
         )
 
 
+class PlannedSession(models.Model):
+    """A session booked ahead (issue 13). The staff member and the therapist get a
+    calendar invitation; its UID comes from this row, so a change updates the same
+    calendar entry (``sequence`` counts the changes). Once the day has come it is
+    recorded as held, not attended or cancelled, which makes a ``TherapySession``."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        HELD = "held", "Held"
+        NOT_ATTENDED = "not_attended", "Not attended"
+        CANCELLED = "cancelled", "Cancelled"
+
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.CASCADE, related_name="planned_sessions"
+    )
+    starts_at = models.DateTimeField("date and start time")
+    duration_minutes = models.PositiveIntegerField("length in minutes", default=60)
+    mode = models.CharField(max_length=16, choices=TherapySession.Mode.choices)
+    place = models.CharField(max_length=200, blank=True)
+    link = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.PLANNED)
+    sequence = models.PositiveIntegerField(default=0)
+    session = models.OneToOneField(
+        TherapySession, on_delete=models.SET_NULL, null=True, blank=True, related_name="planned"
+    )
+    planned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    planned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            # The reminder in the clock sweep reads planned sessions coming up.
+            models.Index(
+                fields=["starts_at"], condition=Q(status="planned"), name="planned_upcoming"
+            )
+        ]
+
+    @property
+    def ends_at(self):
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def where(self) -> str:
+        return self.link if self.mode == TherapySession.Mode.VIRTUAL else self.place
+
+
 class KeyDate(models.Model):
     """A future date where follow-up may be needed (docs/service.md step 9)."""
 
@@ -119,6 +169,7 @@ class Review(models.Model):
     )
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     reason = models.TextField(blank=True)
+    held_on = models.DateField("date of the review", default=timezone.localdate)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -26,6 +26,7 @@ from referrals.services.intake import (
     submit_referral,
 )
 from referrals.services.outbox import retry_undelivered_email
+from referrals.services.planning import place_errors, plan_session, record_planned_session
 from referrals.services.support import (
     WAITING_FOR_DECISION,
     decide_extension_request,
@@ -56,11 +57,14 @@ __all__ = [
     "link_staff_member_account",
     "log_transition",
     "on_council_account_signed_in",
+    "place_errors",
     "plan_first_meeting",
+    "plan_session",
     "reallocate_referral",
     "record_first_meeting",
     "record_group_session",
     "record_manager_contact",
+    "record_planned_session",
     "record_review",
     "record_therapy_session",
     "remove_key_date",

@@ -15,14 +15,18 @@ from referrals.services.core import RuleRefused, apply_transition, lock_referral
 def _check_therapist(referral: Referral, therapist) -> None:
     if therapist.provider_id != referral.provider_id:
         raise RuleRefused("Please choose a therapist from this provider's pool.", field="therapist")
-    if not therapist.is_active or therapist.on_leave:
-        raise RuleRefused("This therapist is not available at the moment.", field="therapist")
+    # The same rule the allocation page offers therapists by (``available_on``).
     today = timezone.localdate()
-    if therapist.unavailable_until and therapist.unavailable_until > today:
+    if therapist.is_available_on(today):
+        return
+    leave = therapist.leave_on(today)
+    if leave is not None:
         raise RuleRefused(
-            f"This therapist is unavailable until {therapist.unavailable_until:%-d %B %Y}.",
+            f"This therapist is on leave from {leave.starts_on:%-d %B %Y} to "
+            f"{leave.ends_on:%-d %B %Y}. Please choose someone else.",
             field="therapist",
         )
+    raise RuleRefused("This therapist is not taking cases at the moment.", field="therapist")
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from referrals.notifications import notify
 from referrals.permissions import can_act_as_therapist, require
 from referrals.services.core import RuleRefused, apply_transition, lock_referral, moves_clocks
 from referrals.signals import support_ended
-from referrals.summaries import personal_detail_problems, summary_text
+from referrals.summaries import key_dates_to_come, personal_detail_problems, summary_text
 
 log = logging.getLogger("cirs.mailer")
 
@@ -77,10 +77,15 @@ def close_referral(
     by,
     exit_pathways: Iterable[ExitPathway] | None = None,
     comments: str | None = None,
+    key_date_follow_up: str = "",
     expected_version: int | None = None,
 ) -> Referral:
     """docs/service.md step 11: end support with an exit pathway and a summary that goes to
-    the line manager and, as a copy, to the staff member."""
+    the line manager and, as a copy, to the staff member.
+
+    With key dates still to come the reminder would never be sent once support ends,
+    so closing then needs who will follow them up, named in general terms: it goes
+    into the summary (issue 13). The other choice is to keep support open."""
     if exit_pathways is not None or comments is not None:
         save_closure_summary(
             referral_id=referral_id,
@@ -98,8 +103,20 @@ def close_referral(
         raise RuleRefused(
             "The summary still holds something personal. Please change it before sending."
         )
+    follow_up = (key_date_follow_up or "").strip()
+    to_come = key_dates_to_come(referral)
+    if to_come and not follow_up:
+        raise RuleRefused(
+            f"This case has {len(to_come)} key date{'s' if len(to_come) > 1 else ''} still "
+            "to come. Please say who will follow up, in general terms (for example 'the "
+            "team manager'), or keep support open until then.",
+            field="key_date_follow_up",
+        )
+    ClosureSummary.objects.filter(referral=referral).update(
+        key_date_follow_up=follow_up if to_come else ""
+    )
     referral = apply_transition(
-        referral.pk, by=by, method="close", event="closed", at=timezone.now()
+        referral.pk, by=by, method="close", event="closed", at=timezone.now(), note=follow_up
     )
     # The summary is produced after commit by a task, from the therapist's general
     # comments and the exit pathways in general terms only.

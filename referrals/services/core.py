@@ -134,6 +134,22 @@ def not_in_future(moment: datetime, field: str) -> None:
         )
 
 
+def held_when_it_could_be(
+    referral: Referral, moment: datetime, field: str, *, may_be_ahead: bool = False
+) -> None:
+    """A meeting, contact or session is held after the referral was sent and, once it
+    has happened, not in the future (``may_be_ahead`` for one cancelled or missed)."""
+    sent = referral.first_submitted_at or referral.submitted_at
+    if sent is not None and timezone.localdate(moment) < timezone.localdate(sent):
+        raise RuleRefused(
+            f"This is before the referral was sent on {timezone.localdate(sent):%-d %B %Y}. "
+            "Please check the date.",
+            field=field,
+        )
+    if not may_be_ahead:
+        not_in_future(moment, field)
+
+
 def moves_clocks(service):
     """Mark a service that starts, stops or pauses a clock: once it has done its work,
     inside its transaction, the referral's stored deadlines (``ClockDeadline``) are

@@ -16,9 +16,9 @@ from referrals.services.core import (
     ReferralChanged,
     RuleRefused,
     apply_transition,
+    held_when_it_could_be,
     lock_referral,
     moves_clocks,
-    not_in_future,
 )
 
 
@@ -44,11 +44,18 @@ def record_first_meeting(
     mode: str = TherapySession.Mode.VIRTUAL,
     duration_minutes: int = 60,
     notes: str = "",
+    staff_wants_reminders: bool = False,
     expected_version: int | None = None,
 ) -> Referral:
     """docs/service.md step 6: the first meeting is held (the clock stops when it is held,
-    not when it is planned). It is the first of the staff member's sessions."""
-    not_in_future(held_at, "held_at")
+    not when it is planned). It is the first of the staff member's sessions. The staff
+    member says here whether they want a reminder the working day before each planned
+    session."""
+    referral = lock_referral(referral_id, expected_version=expected_version)
+    require(by, can_act_as_therapist, referral)
+    held_when_it_could_be(referral, held_at, "held_at")
+    referral.staff_wants_reminders = staff_wants_reminders
+    Referral.objects.filter(pk=referral.pk).update(staff_wants_reminders=staff_wants_reminders)
     referral = apply_transition(
         referral_id,
         by=by,
@@ -74,7 +81,9 @@ def record_first_meeting(
 @moves_clocks
 def record_manager_contact(*, referral_id: int, by, contacted_at: datetime, expected_version=None):
     """docs/service.md step 7: the therapist contacted the line manager."""
-    not_in_future(contacted_at, "contacted_at")
+    referral = lock_referral(referral_id, expected_version=expected_version)
+    require(by, can_act_as_therapist, referral)
+    held_when_it_could_be(referral, contacted_at, "contacted_at")
     return apply_transition(
         referral_id,
         by=by,
@@ -109,15 +118,14 @@ def record_therapy_session(
     """docs/service.md step 8: record an hourly session. Attended sessions count toward the
     cap of 3, then 6 with an approved extension, then one exceptional; never more."""
     attended = attendance == TherapySession.Attendance.ATTENDED
-    if attended:
-        not_in_future(held_at, "held_at")
-    elif not (cancellation_reason or "").strip():
+    if not attended and not (cancellation_reason or "").strip():
         raise RuleRefused(
             "Please add a short reason (for example 'unwell' or 'rearranged').",
             field="cancellation_reason",
         )
     referral = lock_referral(referral_id, expected_version=expected_version)
     require(by, can_act_as_therapist, referral)
+    held_when_it_could_be(referral, held_at, "held_at", may_be_ahead=not attended)
     if referral.state == Referral.State.EXTENSION_REQUESTED:
         raise RuleRefused(WAITING_FOR_DECISION)
     if attended and referral.state == Referral.State.ACTIVE:
@@ -174,10 +182,10 @@ def record_group_session(
 ) -> TherapySession:
     """docs/service.md step 10: a group session; count of attendees, no names. Group
     sessions are counted apart from individual sessions."""
-    not_in_future(held_at, "held_at")
     if attendees < 1:
         raise RuleRefused("Please give the number of people who attended.", field="attendees")
     referral = lock_referral(referral_id, expected_version=expected_version)
+    held_when_it_could_be(referral, held_at, "held_at")
     if not referral.is_group:
         raise RuleRefused("Group sessions are recorded on a group referral.")
     referral = apply_transition(
@@ -198,24 +206,54 @@ def record_group_session(
 @transaction.atomic
 @moves_clocks
 def record_review(
-    *, referral_id: int, by, outcome: str, reason: str = "", expected_version: int | None = None
+    *,
+    referral_id: int,
+    by,
+    outcome: str,
+    reason: str = "",
+    held_on: date | None = None,
+    expected_version: int | None = None,
 ) -> Review:
-    """The review after 3 sessions. "Extend" also asks the PSW/SMPE for up to 3 more."""
+    """The review after 3 sessions. "Extend" also asks the PSW/SMPE for up to 3 more.
+    ``held_on`` (today unless given) is on or after the 3rd attended session and not
+    in the future."""
+    held_on = held_on or timezone.localdate()
     if outcome == Review.Outcome.EXTEND and not (reason or "").strip():
         raise RuleRefused("Please say why more sessions would help.", field="reason")
     referral = lock_referral(referral_id, expected_version=expected_version)
     require(by, can_act_as_therapist, referral)  # the role before any rule about the case
     if not referral.review_is_due():
         raise RuleRefused("A review is recorded once, after the 3rd session has been held.")
+    _check_review_date(referral, held_on)
     referral = apply_transition(
         referral.pk, by=by, method="record_review", event=f"review_{outcome}", note=""
     )
     review = Review.objects.create(
-        referral=referral, outcome=outcome, reason=reason.strip(), recorded_by=by
+        referral=referral,
+        outcome=outcome,
+        reason=reason.strip(),
+        held_on=held_on,
+        recorded_by=by,
     )
     if outcome == Review.Outcome.EXTEND:
         _request(referral, by=by, kind=ExtensionRequest.Kind.EXTENSION, reason=reason.strip())
     return review
+
+
+def _check_review_date(referral: Referral, held_on: date) -> None:
+    """A review is held on or after the 3rd attended session, and not in the future."""
+    if held_on > timezone.localdate():
+        raise RuleRefused(
+            "This date is in the future. Please record the review once it has happened.",
+            field="held_on",
+        )
+    third = referral.third_session_at
+    if third is not None and held_on < timezone.localdate(third):
+        raise RuleRefused(
+            f"The review comes after the 3rd attended session, held on "
+            f"{timezone.localdate(third):%-d %B %Y}. Please check the date.",
+            field="held_on",
+        )
 
 
 def _request(referral: Referral, *, by, kind: str, reason: str) -> ExtensionRequest:
@@ -287,7 +325,16 @@ def decide_extension_request(
 def save_key_date(
     *, referral_id: int, by, kind: str, date: date, label: str = "", key_date_id: int | None = None
 ) -> KeyDate:
-    """docs/service.md step 9: a future date where follow-up may be needed."""
+    """docs/service.md step 9: a future date where follow-up may be needed: after the
+    incident, and still to come."""
+    referral = lock_referral(referral_id)
+    require(by, can_act_as_therapist, referral)
+    if date < referral.incident.occurred_on:
+        raise RuleRefused(
+            f"This is before the incident on {referral.incident.occurred_on:%-d %B %Y}. "
+            "Please check the date.",
+            field="date",
+        )
     if date < timezone.localdate():
         raise RuleRefused("Key dates are dates still to come. Please check the date.", field="date")
     referral = apply_transition(

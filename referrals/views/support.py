@@ -8,13 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals import services
 from referrals.forms import support as case_forms
-from referrals.models import ClosureSummary, ExtensionRequest, Referral
+from referrals.models import ClosureSummary, ExtensionRequest, PlannedSession, Referral
 from referrals.paging import paginate
 from referrals.selectors import (
     extension_requests_visible_to,
@@ -88,6 +89,14 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
                 "summary_text": summary.text if summary else "",
                 "may_withdraw": perms.may(referral, "withdraw", request.user),
                 "support_started": referral.state in Referral.SUPPORT_STATES,
+                # The sessions booked ahead, as in the e-mail with the invitation.
+                "booked": list(
+                    referral.planned_sessions.filter(
+                        status=PlannedSession.Status.PLANNED, starts_at__gte=timezone.now()
+                    )
+                )
+                if referral.state in Referral.SUPPORT_STATES
+                else [],
                 "links": _other_links(referral, request.user),
             }
         )

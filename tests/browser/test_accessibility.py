@@ -29,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from referrals.models import Referral
+from referrals.models import PlannedSession, Referral
 from referrals.navigation import landing_url_name, navigation_for
 from tests.browser.axe import Checker
 from tests.browser.test_csp_walkthrough import (  # noqa: F401 (demo_data is a fixture)
@@ -41,6 +41,7 @@ from tests.browser.test_csp_walkthrough import (  # noqa: F401 (demo_data is a f
 )
 from tests.security.routes import GET, OTHER_ROUTES, ROWS
 from therapists.management.commands.seed_demo import DEMO_PASSWORD
+from therapists.models import Therapist
 
 # How far from the navigation to follow links, and how many pages of one kind to check
 # (referrals in different states show different parts of the same page).
@@ -51,6 +52,18 @@ PER_KIND = 2
 def _referral_in(state: str) -> Callable[[], int]:
     return lambda: (
         Referral.objects.filter(state=state).order_by("pk").values_list("pk", flat=True)[0]
+    )
+
+
+def _booked_session_page(username: str) -> str:
+    planned = PlannedSession.objects.select_related("referral__therapist__user").get()
+    if planned.referral.therapist.user.username != username:  # the other one's case
+        Referral.objects.filter(pk=planned.referral_id).update(
+            therapist=Therapist.objects.get(user__username=username)
+        )
+    return reverse(
+        "therapists:planned_session_edit",
+        kwargs={"referral_id": planned.referral_id, "planned_id": planned.pk},
     )
 
 
@@ -67,6 +80,8 @@ EXTRA_PAGES: dict[str, list[str | Callable[[], str]]] = {
             "therapists:closure_preview", kwargs={"referral_id": _referral_in("closed")()}
         ),
     ],
+    # The demo's one booked session, changed by whichever therapist holds it.
+    "second therapist": [lambda: _booked_session_page("therapist2")],
     "staff member": [
         "otp_enrol",
         lambda: reverse("reporting:evaluation", kwargs={"referral_id": _referral_in("active")()}),

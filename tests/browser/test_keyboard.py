@@ -239,6 +239,10 @@ def test_triage_a_session_and_the_closure_are_done_with_the_keyboard_alone(
     tess.type_into("#id_closure_comments", "Support went well. They feel ready to carry on.")
     tess.press_button("Save and preview the summary")
     assert tess.page.url.endswith(reverse("therapists:closure_preview", args=[case.pk]))
+    # The demo case has an inquest still to come: end support and say who follows it up.
+    assert tess.page.get_by_test_id("dates-to-come").is_visible()
+    tess.pick_radio("choice", "close", form="confirm")
+    tess.type_into("#id_confirm_key_date_follow_up", "the team manager")
     tess.press_button("Send the summary and end support")
     case.refresh_from_db()
     assert case.state == Referral.State.CLOSED

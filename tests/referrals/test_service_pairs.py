@@ -19,7 +19,14 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from referrals import services
-from referrals.models import ExitPathway, ExtensionRequest, KeyDate, Referral, Review
+from referrals.models import (
+    ExitPathway,
+    ExtensionRequest,
+    KeyDate,
+    PlannedSession,
+    Referral,
+    Review,
+)
 from referrals.services import ReferralChanged, RuleRefused
 from tests.concurrency import race
 from tests.factories import referral_data
@@ -156,7 +163,25 @@ ACTIONS = {
         by=_therapist(c),
         exit_pathways=list(ExitPathway.objects.filter(code="no_further_support")),
         comments="Support came to a natural end.",
+        key_date_follow_up="the team manager",
         expected_version=r.version,
+    ),
+    "book": lambda c, r: partial(
+        services.plan_session,
+        referral_id=r.pk,
+        by=_therapist(c),
+        starts_at=timezone.now() + timedelta(days=2),
+        mode="virtual",
+        link="https://meet.example.org/x",
+        expected_version=r.version,
+    ),
+    "cancel_booked": lambda c, r: partial(
+        services.record_planned_session,
+        referral_id=r.pk,
+        by=_therapist(c),
+        planned_id=r.planned_sessions.get().pk,
+        outcome=PlannedSession.Status.CANCELLED,
+        reason="Rearranged",
     ),
     "withdraw": lambda c, r: partial(
         services.withdraw_referral,
@@ -192,8 +217,18 @@ STARTS = {
     ),
     "active": (
         {"state": S.ACTIVE},
-        ["session", "contact", "reallocate", "key_date", "remove_key_date", "close", "withdraw"],
+        [
+            "session",
+            "contact",
+            "reallocate",
+            "key_date",
+            "remove_key_date",
+            "book",
+            "close",
+            "withdraw",
+        ],
     ),
+    "booked": ({"state": S.ACTIVE}, ["cancel_booked", "book", "session", "close", "withdraw"]),
     "review_due": ({"state": S.ACTIVE, "sessions": 3}, ["review", "close", "withdraw"]),
     "extension_requested": (
         {"state": S.EXTENSION_REQUESTED},
@@ -224,6 +259,14 @@ class Cast:
                 by=therapist,
                 kind=KeyDate.Kind.FUNERAL,
                 date=timezone.localdate() + timedelta(days=3),
+            )
+        if start == "booked":  # a session booked ahead, to cancel
+            services.plan_session(
+                referral_id=referral.pk,
+                by=therapist,
+                starts_at=timezone.now() + timedelta(days=1),
+                mode="virtual",
+                link="https://meet.example.org/x",
             )
         if start == "sixth_session_held":
             request = referral.extension_requests.get()
@@ -314,12 +357,15 @@ def test_every_service_that_changes_a_referral_is_in_a_pair():
         "decide_extension_request": "approve",
         "remove_key_date": "remove_key_date",
         "request_exceptional_session": "exceptional",
+        "plan_session": "book",
+        "record_planned_session": "cancel_booked",
     }
     # Not raced here, each for a stated reason.
     apart = {
         "create_group_referral": "creates a new referral; nobody else can hold it yet",
         "log_transition": "a step inside the services, not a service",
         "closing_refusal": "reads only",
+        "place_errors": "a rule on what was typed, reads nothing",
         # Same lock path as the services above (``lock_referral`` first); raced through them.
         "save_closure_summary": "the first step of close_referral",
         "record_group_session": "a group referral; the same lock_referral-then-apply_transition path as a session",

@@ -554,6 +554,10 @@ def test_every_service_call_bumps_the_version_once(frozen, flow):
 
 def test_review_clock_starts_at_the_third_counted_session_in_date_order(frozen, flow):
     referral = flow.referral(state=S.ALLOCATED)
+    # Sent a month ago, so sessions can be dated in the days before now.
+    Referral.objects.filter(pk=referral.pk).update(
+        first_submitted_at=timezone.now() - timedelta(days=30)
+    )
     flow.first_meeting(referral, held_at=timezone.now() - timedelta(days=10))
     flow.session(referral, attendance="cancelled", cancellation_reason="Rearranged")
     latest = timezone.now() - timedelta(days=1)

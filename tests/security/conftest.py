@@ -21,9 +21,17 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from referrals import services
-from referrals.models import ExtensionRequest, KeyDate, Notification, Referral, Review
+from referrals.models import (
+    ExtensionRequest,
+    KeyDate,
+    Notification,
+    PlannedSession,
+    Referral,
+    Review,
+)
 from tests.factories import TherapistFactory, UserFactory
 from tests.flow import Flow
+from therapists.models import TherapistLeave
 
 # The role personas of tests/conftest.py. "therapist" and "other_therapist" are
 # Therapist objects there; here they are their users.
@@ -184,6 +192,21 @@ def world(
         their_flow, staff_email=their_staff.email, staff_name="Sol Otherperson"
     )
     their_draft = their_flow.draft(staff_name="Drew Draftperson")
+    our_planned, their_planned = (
+        PlannedSession.objects.create(
+            referral=r,
+            starts_at=timezone.now() + timedelta(days=2),
+            mode="virtual",
+            link="https://meet.example.org/x",
+            planned_by=r.therapist.user,
+        )
+        for r in (ours, theirs)
+    )
+    far_off = timezone.localdate() + timedelta(days=400)
+    our_leave, their_leave = (
+        TherapistLeave.objects.create(therapist=t, starts_on=far_off, ends_on=far_off)
+        for t in (flow.therapist, far_therapist)
+    )
 
     def notice(user, referral):
         found = Notification.objects.filter(user=user, referral=referral).first()
@@ -201,6 +224,7 @@ def world(
             extension_request=ours.extension_requests.get(status=ExtensionRequest.Status.PENDING),
             notification=notice(personas["manager"], ours),
             notification_owner="manager",
+            extra={"leave": our_leave, "coordinator": "coordinator", "planned": our_planned},
         ),
         theirs=Target(
             label="theirs",
@@ -211,6 +235,11 @@ def world(
             extension_request=theirs.extension_requests.get(status=ExtensionRequest.Status.PENDING),
             notification=notice(other_manager, theirs),
             notification_owner="other_manager",
+            extra={
+                "leave": their_leave,
+                "coordinator": "other_coordinator",
+                "planned": their_planned,
+            },
         ),
         their_draft=Target(
             label="their draft",

@@ -24,8 +24,12 @@ class Row:
     kwargs: Callable[[Target], dict | None]
     # The audit action a shown page (200 on GET) must leave; None for non-referral objects.
     read_action: str | None = VIEW
+    # Who may reach it, when that is not who may see the referral.
+    visible_to: Callable[[Target], frozenset[str]] | None = None
 
     def visible(self, target: Target) -> frozenset[str]:
+        if self.visible_to is not None:
+            return self.visible_to(target)
         if self.read_action is None:  # a notification: its owner's alone
             return frozenset({target.notification_owner})
         return target.visible
@@ -53,6 +57,31 @@ def _notification(target: Target) -> dict | None:
     return {"notification_id": target.notification.pk}
 
 
+def _planned(target: Target) -> dict | None:
+    if "planned" not in target.extra:
+        return None
+    return {"referral_id": target.referral.pk, "planned_id": target.extra["planned"].pk}
+
+
+def _therapist(target: Target) -> dict | None:
+    if target.referral.therapist_id is None:
+        return None
+    return {"therapist_id": target.referral.therapist_id}
+
+
+def _leave(target: Target) -> dict | None:
+    if "leave" not in target.extra:
+        return None
+    return {"therapist_id": target.referral.therapist_id, "leave_id": target.extra["leave"].pk}
+
+
+def _pool_coordinator(target: Target) -> frozenset[str]:
+    """A therapist's page is their own provider's coordinator's alone."""
+    return (
+        frozenset({target.extra["coordinator"]}) if "coordinator" in target.extra else frozenset()
+    )
+
+
 REFERRAL_FORM = Row((GET, POST), _referral)
 REFERRAL_ACTION = Row((POST,), _referral)
 REFERRAL_PAGE = Row((GET,), _referral)
@@ -72,6 +101,9 @@ ROWS: dict[str, Row] = {
     "therapists:manager_contact": REFERRAL_ACTION,
     "therapists:session": REFERRAL_ACTION,
     "therapists:group_session": REFERRAL_ACTION,
+    "therapists:plan_session": REFERRAL_ACTION,
+    "therapists:planned_session_edit": Row((GET, POST), _planned),
+    "therapists:planned_session_record": Row((POST,), _planned),
     "therapists:review": REFERRAL_ACTION,
     "therapists:exceptional_session": REFERRAL_ACTION,
     "therapists:key_date_add": REFERRAL_ACTION,
@@ -82,6 +114,13 @@ ROWS: dict[str, Row] = {
     "therapists:closure_preview": REFERRAL_PAGE,
     "therapists:closure_confirm": REFERRAL_ACTION,
     "reporting:evaluation": REFERRAL_FORM,
+    "therapists:therapist_edit": Row(
+        (GET, POST), _therapist, read_action=None, visible_to=_pool_coordinator
+    ),
+    "therapists:leave_add": Row(
+        (POST,), _therapist, read_action=None, visible_to=_pool_coordinator
+    ),
+    "therapists:leave_remove": Row((POST,), _leave, read_action=None, visible_to=_pool_coordinator),
 }
 
 # Routes with a parameter that is not an object id, and why they need no row.
@@ -133,6 +172,8 @@ OTHER_ROUTES: dict[str, Use] = {
     "referrals:retry_email": Use((POST,), "psw"),
     "therapists:allocation_queue": Use((GET,), "coordinator"),
     "therapists:my_cases": Use((GET,), "therapist"),
+    "therapists:pool": Use((GET,), "coordinator"),
+    "therapists:therapist_add": Use((GET, POST), "coordinator"),
     "reporting:dashboard": Use((GET,), "service_lead"),
     "reporting:report_pdf": Use((GET,), "service_lead"),
     "reporting:report_csv": Use((GET,), "service_lead"),
@@ -144,6 +185,9 @@ OTHER_ROUTES: dict[str, Use] = {
 OBJECT_ROUTE_USERS: dict[str, str] = {
     **{name: "therapist" for name in ROWS if name.startswith("therapists:")},
     "therapists:allocate": "coordinator",
+    "therapists:therapist_edit": "coordinator",
+    "therapists:leave_add": "coordinator",
+    "therapists:leave_remove": "coordinator",
     "referrals:notification_read": "manager",
     "referrals:detail": "manager",
     "referrals:edit": "manager",

@@ -14,6 +14,7 @@ from referrals import services
 from referrals.chasing import recompute_all
 from referrals.models import Allocation, Referral
 from tests.factories import TherapistFactory, UserFactory
+from therapists.models import TherapistLeave
 
 QUEUE = "therapists:allocation_queue"
 
@@ -22,10 +23,19 @@ def allocate_url(referral) -> str:
     return reverse("therapists:allocate", args=[referral.pk])
 
 
-def pool_therapist(provider, name: str, **kwargs):
-    return TherapistFactory(
+def pool_therapist(provider, name: str, *, leave: tuple[int, int] | None = None, **kwargs):
+    """A therapist of ``provider``; ``leave`` is (first, last) day as days from today."""
+    therapist = TherapistFactory(
         user=UserFactory(first_name=name, roles=[Role.THERAPIST]), provider=provider, **kwargs
     )
+    if leave is not None:
+        today = timezone.localdate()
+        TherapistLeave.objects.create(
+            therapist=therapist,
+            starts_on=today + timedelta(days=leave[0]),
+            ends_on=today + timedelta(days=leave[1]),
+        )
+    return therapist
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -104,11 +114,11 @@ def test_page_shows_the_pool_and_offers_only_those_available(
     client, flow, coordinator, therapist, provider
 ):
     referral = flow.referral(state="accepted")
-    on_leave = pool_therapist(provider, "Leona", on_leave=True)
-    away = pool_therapist(
-        provider, "Umar", unavailable_until=timezone.localdate() + timedelta(days=3)
-    )
-    back = pool_therapist(provider, "Bea", unavailable_until=timezone.localdate())
+    on_leave = pool_therapist(provider, "Leona", leave=(-3, 0))  # today is the last day
+    away = pool_therapist(provider, "Umar", leave=(0, 3))  # today is the first day
+    back = pool_therapist(provider, "Bea", leave=(-5, -1))  # back today
+    soon = pool_therapist(provider, "Sol", leave=(1, 4))  # still here today
+    gone = pool_therapist(provider, "Gil", is_active=False)
     # Tess already holds one case.
     flow.referral(state="allocated")
     client.force_login(coordinator)
@@ -118,12 +128,14 @@ def test_page_shows_the_pool_and_offers_only_those_available(
     html = response.content.decode()
     offered = set(response.context["form"].fields["therapist"].queryset)
     assert response.status_code == 200
-    assert offered == {therapist, back}
-    assert on_leave not in offered and away not in offered
+    assert offered == {therapist, back, soon}
+    assert on_leave not in offered and away not in offered and gone not in offered
     tess = next(t for t in response.context["pool"] if t.pk == therapist.pk)
     assert (tess.active_cases, tess.remaining) == (1, therapist.capacity - 1)
-    assert "On leave" in html
-    assert "Unavailable until" in html
+    today = timezone.localdate()
+    assert f"On leave from {today - timedelta(days=3):%-d %b %Y} to {today:%-d %b %Y}" in html
+    assert f"Leave from {today + timedelta(days=1):%-d %b %Y}" in html
+    assert gone.pk not in {t.pk for t in response.context["pool"]}
     # Only what a therapist needs to make contact.
     assert "Robin Testperson" in html
     assert "07700 900123" in html
@@ -154,7 +166,7 @@ def test_allocate_tells_the_therapist(
 
 def test_a_therapist_on_leave_cannot_be_chosen(client, flow, coordinator, provider):
     referral = flow.referral(state="accepted")
-    on_leave = pool_therapist(provider, "Leona", on_leave=True)
+    on_leave = pool_therapist(provider, "Leona", leave=(0, 2))
     client.force_login(coordinator)
 
     response = client.post(
@@ -166,6 +178,26 @@ def test_a_therapist_on_leave_cannot_be_chosen(client, flow, coordinator, provid
     assert "This therapist is not available at the moment." in response.content.decode()
     referral.refresh_from_db()
     assert referral.state == Referral.State.ACCEPTED
+
+
+def test_the_service_refuses_a_therapist_on_leave_today_with_the_dates(flow, coordinator, provider):
+    """The service asks the same rule as the page (``available_on``), so a stale page
+    cannot allocate someone whose leave starts today."""
+    referral = flow.referral(state="accepted")
+    on_leave = pool_therapist(provider, "Leona", leave=(0, 2))
+    today = timezone.localdate()
+
+    with pytest.raises(services.RuleRefused) as refused:
+        services.allocate_referral(referral_id=referral.pk, therapist=on_leave, by=coordinator)
+
+    assert refused.value.field == "therapist"
+    assert f"on leave from {today:%-d %B %Y} to {today + timedelta(days=2):%-d %B %Y}" in (
+        refused.value.message
+    )
+    tomorrow_back = pool_therapist(provider, "Bea", leave=(-2, -1))
+    services.allocate_referral(referral_id=referral.pk, therapist=tomorrow_back, by=coordinator)
+    referral.refresh_from_db()
+    assert referral.therapist == tomorrow_back
 
 
 def test_reallocate_needs_a_reason_and_ends_the_old_allocation(

@@ -36,7 +36,12 @@ def post_review(client, referral, outcome, reason=""):
     referral.refresh_from_db()
     return client.post(
         reverse("therapists:review", args=[referral.pk]),
-        {"version": referral.version, "outcome": outcome, "reason": reason},
+        {
+            "version": referral.version,
+            "outcome": outcome,
+            "reason": reason,
+            "held_on": timezone.localdate().isoformat(),
+        },
     )
 
 

@@ -205,6 +205,7 @@ def _post_everything(referral):
         "duration_minutes": 60,
         "outcome": "close",
         "reason": "r",
+        "held_on": timezone.localdate().isoformat(),
         "kind": "funeral",
         "date": (timezone.localdate() + timedelta(days=3)).isoformat(),
         "comments": "General comments.",

@@ -1,6 +1,7 @@
 """The .ics calendar file for a key date (RFC 5545): all-day, no personal data, audited."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
@@ -8,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from referrals import services
-from referrals.models import Referral
-from therapists.views.key_dates import _ics_fold
+from referrals.calendar import key_date_calendar
+from referrals.models import KeyDate, Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -88,11 +89,13 @@ def test_the_line_manager_cannot_download_it(client, flow, key_date):
 
 
 def test_long_lines_are_folded_at_75_octets():
-    line = "SUMMARY:" + "é" * 80
+    key_date = KeyDate(pk=1, kind="imr", date=timezone.localdate())
+    referral = SimpleNamespace(reference="CIRS-" + "é" * 60)
 
-    folded = _ics_fold(line)
+    body = key_date_calendar(key_date, referral)
 
-    parts = folded.split("\r\n")
-    assert len(parts) > 1
-    assert all(len(part.encode()) <= 75 for part in parts)
-    assert "".join(p[1:] if i else p for i, p in enumerate(parts)) == line
+    lines = body.split("\r\n")
+    assert all(len(line.encode()) <= 75 for line in lines)
+    assert any(line.startswith(" ") for line in lines)
+    unfolded = body.replace("\r\n ", "")
+    assert "CIRS-" + "é" * 60 in unfolded

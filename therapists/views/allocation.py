@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -28,7 +28,8 @@ from referrals.selectors import (
     with_deadlines,
 )
 from referrals.views.detail import conflict, posted_version
-from therapists.models import Therapist
+from therapists.models import Therapist, TherapistLeave
+from therapists.selectors import leave_coming_for, leave_notice_days
 
 
 @login_required
@@ -55,10 +56,12 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _pool(provider_id: int):
-    """The provider's therapists with how many cases each holds now."""
+    """The provider's therapists with how many cases each holds now, and their leave."""
+    leave = TherapistLeave.objects.filter(ends_on__gte=timezone.localdate())
     return (
         Therapist.objects.filter(provider_id=provider_id, is_active=True)
         .select_related("user")
+        .prefetch_related(Prefetch("leaves", queryset=leave, to_attr="leave_to_come"))
         .annotate(
             active_cases=Count("referrals", filter=Q(referrals__state__in=Referral.SUPPORT_STATES))
         )
@@ -93,17 +96,27 @@ def allocate(request: HttpRequest, referral_id: int) -> HttpResponse:
         therapist.remaining = max(therapist.capacity - therapist.active_cases, 0)
         therapist.is_available = therapist.pk in available_ids
         therapist.is_current = therapist.pk == referral.therapist_id
+        therapist.leave = therapist.leave_from(today, days=leave_notice_days())
 
+    leave_coming = leave_coming_for(referral, today=today) if reallocating else None
+    initial = {}
+    if leave_coming is not None and request.GET.get("because") == "leave":
+        initial["reason"] = (
+            f"{referral.therapist} is on leave from {leave_coming.starts_on:%-d %B %Y} "
+            f"to {leave_coming.ends_on:%-d %B %Y}."
+        )
     form = AllocateForm(
         request.POST if request.method == "POST" else None,
         therapists=available,
         reallocating=reallocating,
+        initial=initial,
     )
     context = {
         "referral": referral,
         "form": form,
         "pool": pool,
         "reallocating": reallocating,
+        "leave_coming": leave_coming,
         # The coordinator sees only what a therapist needs to make contact.
         "show_event_details": perms.can_see_event_details(referral, user),
     }

@@ -24,7 +24,7 @@ from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import support as case_forms
-from referrals.models import Referral
+from referrals.models import PlannedSession, Referral
 from referrals.paging import paginate
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
@@ -90,6 +90,7 @@ def workspace(
         "first": case_forms.FirstMeetingForm(initial=version),
         "contact": case_forms.ManagerContactForm(initial=version),
         "session": case_forms.TherapySessionForm(initial=version),
+        "plan_session": case_forms.PlanSessionForm(initial=version),
         "group": case_forms.GroupSessionForm(initial=version),
         "review": case_forms.ReviewForm(initial=version),
         "exceptional": case_forms.ExceptionalSessionForm(initial=version),
@@ -109,6 +110,11 @@ def workspace(
         "clocks": sla.referral_clocks(referral, now=now),
         "next_due": next_due_for(referral, now=now),
         "sessions": referral.therapy_sessions.all(),
+        "planned_sessions": [
+            (planned, case_forms.PlannedOutcomeForm(initial=version, planned_id=planned.pk))
+            for planned in referral.planned_sessions.filter(status=PlannedSession.Status.PLANNED)
+        ],
+        "planning_refusal": referral.planning_refusal() if is_active and individual else None,
         "allowance": session_allowance(referral),
         "cap_message": referral.session_cap_refusal() if is_active and individual else None,
         "reviews": referral.reviews.all(),
@@ -124,6 +130,7 @@ def workspace(
         "may_record_first_meeting": individual and may("record_first_meeting"),
         "may_record_manager_contact": may("record_manager_contact"),
         "may_record_session": individual and is_active,
+        "may_plan_session": individual and may("change_planned_sessions"),
         "waiting_for_decision": state == State.EXTENSION_REQUESTED,
         "may_record_review": individual and may("record_review"),
         "may_request_exceptional": individual and may("request_exceptional_session"),
@@ -137,6 +144,7 @@ def workspace(
         "first": context["may_record_first_meeting"],
         "contact": context["may_record_manager_contact"],
         "session": context["may_record_session"] and not context["waiting_for_decision"],
+        "plan_session": context["may_plan_session"],
         "group": context["may_record_group_session"],
         "review": context["may_record_review"],
         "exceptional": context["may_request_exceptional"],
@@ -200,7 +208,7 @@ CASE_ACTIONS: dict[str, CaseAction] = {
         "first",
         case_forms.FirstMeetingForm,
         services.record_first_meeting,
-        ("held_at", "mode", "notes"),
+        ("held_at", "mode", "notes", "staff_wants_reminders"),
         "The first meeting is recorded. Thank you.",
         "first-meeting",
     ),
@@ -222,6 +230,16 @@ CASE_ACTIONS: dict[str, CaseAction] = {
         "The session is recorded.",
         "sessions",
     ),
+    "plan_session": CaseAction(
+        "planned-sessions/",
+        "plan_session",
+        case_forms.PlanSessionForm,
+        services.plan_session,
+        ("starts_at", "duration_minutes", "mode", "place", "link"),
+        "The session is booked. The staff member and you have each been sent a calendar "
+        "invitation.",
+        "planned-sessions",
+    ),
     "group_session": CaseAction(
         "group-sessions/",
         "group",
@@ -236,7 +254,7 @@ CASE_ACTIONS: dict[str, CaseAction] = {
         "review",
         case_forms.ReviewForm,
         services.record_review,
-        ("outcome", "reason"),
+        ("outcome", "reason", "held_on"),
         "The review is recorded.",
         "review",
     ),

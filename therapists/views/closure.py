@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 from referrals import services
 from referrals.forms import support as case_forms
 from referrals.models import Referral
-from referrals.summaries import personal_detail_problems, summary_text
+from referrals.summaries import key_dates_to_come, personal_detail_problems, summary_text
 from therapists.views.cases import case_for_therapist, case_url, workspace
 
 
@@ -45,11 +45,19 @@ def _save_summary(referral: Referral, data: dict, *, by) -> None:
     )
 
 
+def _confirm_form(referral: Referral, data=None) -> case_forms.CaseForm:
+    """With key dates still to come, the therapist chooses what happens to them."""
+    form_class = (
+        case_forms.ClosureWithDatesForm if key_dates_to_come(referral) else case_forms.ConfirmForm
+    )
+    return form_class(data, initial={"version": referral.version})
+
+
 def _preview(
     request: HttpRequest,
     referral: Referral,
     *,
-    form: case_forms.ConfirmForm | None = None,
+    form: case_forms.CaseForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     summary = referral.closure_summary
@@ -60,7 +68,8 @@ def _preview(
         "text": summary.text if sent else summary_text(referral),
         "sent": sent,
         "warnings": [] if sent else personal_detail_problems(referral, summary.comments),
-        "form": form or case_forms.ConfirmForm(initial={"version": referral.version}),
+        "form": form or _confirm_form(referral),
+        "dates_to_come": [] if sent else key_dates_to_come(referral),
         "closing_refusal": services.closing_refusal(referral),
         "staff_copy": bool(referral.staff_user_id or referral.staff_email),
     }
@@ -86,11 +95,23 @@ def confirm_closure(request: HttpRequest, referral_id: int) -> HttpResponse:
     if not referral.has_closure_summary():
         messages.info(request, "Please choose the exit pathway and write the summary first.")
         return redirect(case_url(referral, "closure"))
-    form = case_forms.ConfirmForm(request.POST)
+    form = _confirm_form(referral, request.POST)
+    keep_open = case_forms.ClosureWithDatesForm.KEEP_OPEN
+    if form.is_valid() and form.cleaned_data.get("choice") == keep_open:
+        last = key_dates_to_come(referral)[-1]
+        messages.success(
+            request,
+            f"Support stays open until the dates have passed (the last is "
+            f"{last.date:%-d %B %Y}). You will get the usual reminder before each one.",
+        )
+        return redirect(case_url(referral, "key-dates"))
     status = case_forms.run_service(
         form,
         lambda data: services.close_referral(
-            referral_id=referral.pk, by=request.user, expected_version=data["version"]
+            referral_id=referral.pk,
+            by=request.user,
+            key_date_follow_up=data.get("key_date_follow_up", ""),
+            expected_version=data["version"],
         ),
         current_version=referral.version,
     )

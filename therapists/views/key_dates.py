@@ -3,20 +3,18 @@ as a calendar file. Adding one is an entry of ``CASE_ACTIONS`` (``cases.py``).""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.audit import record_access
 from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import services
+from referrals.calendar import key_date_calendar
 from referrals.forms import support as case_forms
 from referrals.models import KeyDate, Referral
 from therapists.views.cases import case_for_therapist, case_url, workspace
@@ -92,50 +90,6 @@ def remove_key_date(request: HttpRequest, referral_id: int, key_date_id: int) ->
     return workspace(request, referral, status=status)
 
 
-def _ics_text(value: str) -> str:
-    """RFC 5545 3.3.11: escape backslash, semicolon, comma and newlines."""
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_fold(line: str) -> str:
-    """RFC 5545 3.1: lines longer than 75 octets are folded with CRLF + space."""
-    raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return line
-    parts, current = [], b""
-    for char in line:
-        encoded = char.encode("utf-8")
-        limit = 75 if not parts else 74
-        if len(current) + len(encoded) > limit:
-            parts.append(current.decode("utf-8"))
-            current = b""
-        current += encoded
-    parts.append(current.decode("utf-8"))
-    return "\r\n ".join(parts)
-
-
-def key_date_calendar(key_date: KeyDate, referral: Referral, *, host: str) -> str:
-    """An all-day VEVENT holding only the key date's type and the case reference."""
-    stamp = timezone.now().astimezone(UTC)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Critical Incident Response Service//CIRS//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:cirs-key-date-{key_date.pk}@{host}",
-        f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-        f"DTSTART;VALUE=DATE:{key_date.date:%Y%m%d}",
-        f"DTEND;VALUE=DATE:{key_date.date + timedelta(days=1):%Y%m%d}",
-        "SUMMARY:" + _ics_text(f"{referral.reference}: key date ({key_date.get_kind_display()})"),
-        "TRANSP:TRANSPARENT",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "\r\n".join(_ics_fold(line) for line in lines) + "\r\n"
-
-
 @login_required
 @require_safe
 def key_date_ics(request: HttpRequest, referral_id: int, key_date_id: int) -> HttpResponse:
@@ -149,7 +103,7 @@ def key_date_ics(request: HttpRequest, referral_id: int, key_date_id: int) -> Ht
         object_id=referral.pk,
         detail=f"key date {key_date.pk} calendar file",
     )
-    body = key_date_calendar(key_date, referral, host=request.get_host().split(":")[0])
+    body = key_date_calendar(key_date, referral)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     filename = f"{referral.reference}-key-date-{key_date.pk}.ics"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

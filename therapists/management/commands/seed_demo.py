@@ -7,7 +7,7 @@ so the transition log and audit rows exist as in life. All names are invented.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -28,7 +28,7 @@ from referrals.models import (
     TransitionLog,
 )
 from referrals.selectors import referrals_visible_to
-from therapists.models import Provider, Therapist
+from therapists.models import Provider, Therapist, TherapistLeave
 
 DEMO_PASSWORD = "cirs-demo-2026"
 
@@ -114,9 +114,11 @@ class Command(BaseCommand):
                 user=users[username], defaults={"provider": provider, "capacity": capacity}
             )
             therapists.append(therapist)
-        therapists[2].on_leave = True
-        therapists[2].availability_note = "On leave"
-        therapists[2].save()
+        today = timezone.localdate()
+        TherapistLeave.objects.get_or_create(
+            therapist=therapists[2],
+            defaults={"starts_on": today, "ends_on": today + timedelta(days=14), "note": "Leave"},
+        )
         return provider, therapists
 
     def _referrals(self, users, provider, therapists, teams) -> bool:
@@ -184,10 +186,10 @@ class Command(BaseCommand):
                 continue
             tuser = therapist.user
             services.record_first_meeting(
-                referral_id=referral.pk, by=tuser, held_at=now - timedelta(hours=2)
+                referral_id=referral.pk, by=tuser, held_at=self._earlier_today(hours=2)
             )
             services.record_manager_contact(
-                referral_id=referral.pk, by=tuser, contacted_at=now - timedelta(hours=1)
+                referral_id=referral.pk, by=tuser, contacted_at=self._earlier_today(hours=1)
             )
             if state == "active":
                 services.save_key_date(
@@ -197,10 +199,19 @@ class Command(BaseCommand):
                     date=today + timedelta(days=40),
                     label="Date to be confirmed",
                 )
+                services.plan_session(
+                    referral_id=referral.pk,
+                    by=tuser,
+                    starts_at=timezone.localtime(now + timedelta(days=2)).replace(
+                        hour=10, minute=0, second=0, microsecond=0
+                    ),
+                    mode="virtual",
+                    link="https://meet.example.org/cirs-demo",
+                )
                 continue
-            for hours in (50, 30):
+            for minutes in (50, 30):
                 services.record_therapy_session(
-                    referral_id=referral.pk, by=tuser, held_at=now - timedelta(minutes=hours)
+                    referral_id=referral.pk, by=tuser, held_at=self._earlier_today(minutes=minutes)
                 )
             if state == "extension_requested":
                 services.record_review(
@@ -228,6 +239,13 @@ class Command(BaseCommand):
         "Sam Rutherford": timedelta(days=1, hours=2),  # accepted: allocation getting late
         "Jamie Ellery": timedelta(days=8),  # allocated: first meeting past its limit
     }
+
+    @staticmethod
+    def _earlier_today(**delta) -> datetime:
+        """A moment ``delta`` ago, but not before today began: the referrals are sent
+        today, and nothing is held before a referral was sent."""
+        now = timezone.localtime()
+        return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=1))
 
     def _age_some_referrals(self, *managers) -> None:
         """Shift every timestamp of a few demo referrals back together, so their
