@@ -92,6 +92,13 @@ def how_to_sign_in(user=None) -> str:
     return "Sign in to CIRS with your CIRS username and password"
 
 
+def can_sign_in_at_address() -> bool:
+    """Whether someone written to at an address, with no account yet (a referred staff
+    member), can still sign in: only with their council account, when single sign-on
+    is on and staff may use it (their account is made at first sign-in)."""
+    return sso_enabled() and SSO in allowed_methods({STAFF})
+
+
 @checks.register(checks.Tags.security)
 def check_signin_methods(app_configs, **kwargs) -> list[checks.CheckMessage]:
     errors = []

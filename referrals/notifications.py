@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import TRIAGE_ROLES, group_name
-from accounts.signin_methods import how_to_sign_in
+from accounts.signin_methods import can_sign_in_at_address, how_to_sign_in
 from referrals.mailer import enqueue_on_commit, send_outbound_email
 from referrals.models import Notification, OutboundEmail, Referral
 
@@ -40,7 +40,12 @@ def triagers():
 def render_email(template: str, context: dict) -> tuple[str, str, str]:
     """Render ``templates/emails/<template>_{subject.txt,body.txt,body.html}``."""
     # Council staff sign in with their council account, provider staff with a password.
-    context = {"how_to_sign_in": how_to_sign_in(context.get("user")), **context}
+    user = context.get("user")
+    context = {
+        "how_to_sign_in": how_to_sign_in(user),
+        "can_sign_in": user is not None or can_sign_in_at_address(),
+        **context,
+    }
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}_body.txt", context)
     html = render_to_string(f"emails/{template}_body.html", context)
