@@ -3,6 +3,7 @@
 import logging
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 
 from accounts.models import AuditEvent
@@ -93,6 +94,9 @@ class CodeForm(forms.Form):
         return token
 
 
+_TOO_LONG = f"A password is at most {PASSWORD_MAX_LENGTH} characters. Please check what you typed."
+
+
 class KindPasswordChangeForm(PasswordChangeForm):
     error_messages = {
         **PasswordChangeForm.error_messages,
@@ -100,3 +104,27 @@ class KindPasswordChangeForm(PasswordChangeForm):
             "That is not your current password. Please type it again; it is case-sensitive."
         ),
     }
+
+    # The same limit as at sign-in, with the same kind words.
+    old_password = forms.CharField(
+        label="Your current password",
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        error_messages={"max_length": _TOO_LONG},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        error_messages={"max_length": _TOO_LONG},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    new_password2 = forms.CharField(
+        label="New password again",
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        error_messages={"max_length": _TOO_LONG},
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
