@@ -2,11 +2,11 @@
 
 import shutil
 
-import pytest
 from django.core.management import call_command
 
 from referrals.management.commands.draw_lifecycle import lifecycle_dot
 from referrals.models import Referral
+from tests.conftest import need
 
 
 def test_every_state_and_change_of_state_is_drawn():
@@ -29,8 +29,7 @@ def test_labels_are_quoted_so_dot_reads_them():
 
 
 def test_the_command_writes_the_dot_file_and_renders_the_svg(tmp_path):
-    if shutil.which("dot") is None:
-        pytest.skip("Graphviz's dot is not installed (make test installs it)")
+    need(shutil.which("dot") is not None, "Graphviz's dot (make test installs it)")
     call_command("draw_lifecycle", output=str(tmp_path / "lifecycle"))
     assert (tmp_path / "lifecycle.dot").read_text() == lifecycle_dot()
     assert "<svg" in (tmp_path / "lifecycle.svg").read_text()
