@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
+# E-mail links point at the port the app runs on (SITE_URL in the environment wins).
+SITE_URL ?= http://127.0.0.1:$(PORT)
 # WeasyPrint needs Pango and HarfBuzz; the browser tests need Debian's chromium, and
 # node/npm to install axe-core (package.json, pinned by package-lock.json).
 APT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
@@ -19,8 +21,8 @@ OIDC_PROVIDER_DIR := tests/accounts/oidc_provider
 
 run: setup
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	PORT=$(PORT) scripts/run-dev.sh
+	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
+	PORT=$(PORT) SITE_URL=$(SITE_URL) scripts/run-dev.sh
 
 test: setup-dev system-test-packages node-test-packages oidc-test-provider
 	$(VENV)/bin/ruff check .

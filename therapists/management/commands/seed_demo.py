@@ -80,7 +80,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
         for username, first, last, role, _ in DEMO_USERS:
             label = Role(role).label if role else "Staff member (referred practitioner)"
-            self.stdout.write(f"  {username:<12} {first} {last:<12} {label}")
+            self.stdout.write(f"  {username:<12} {first + ' ' + last:<18} {label}")
 
     def _users(self) -> dict:
         User = get_user_model()
