@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from urllib.parse import urlparse
 
 import pytest
+import redis
 
 from accounts.roles import Role
 from tests.factories import ProviderFactory, TeamFactory, TherapistFactory, UserFactory
@@ -43,21 +45,70 @@ def requires_postgres(django_db_blocker):
     need(connection.vendor == "postgresql", "PostgreSQL (set DATABASE_URL)")
 
 
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    from urllib.parse import urlparse
+# --- one run's own databases ---------------------------------------------------------
+# Two copies of the suite may run at once on one machine (two checkouts, or CI beside a
+# developer's run), against the same PostgreSQL and Redis. Each test process therefore
+# takes a PostgreSQL test database and a Redis database of its own, so neither drops
+# the other's tables nor takes the other's Celery tasks.
 
+REDIS_CLAIM_KEY = "cirs-test-run-claim"
+REDIS_CLAIM_SECONDS = 2 * 60 * 60
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """pytest-django names the test database test_<name>_gw<n> under xdist; add this
+    process's id, so a second copy of the suite never clobbers it."""
+    from django.conf import settings
+
+    for db_settings in settings.DATABASES.values():
+        if db_settings["ENGINE"] == "django.db.backends.sqlite3":
+            continue  # in memory, or a file of the run's own
+        test = db_settings.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + db_settings['NAME']}_{os.getpid()}"
+
+
+def _claim_redis_db(url: str):
+    """The first Redis database, from the one ``url`` suggests, that no other test process
+    has claimed: (url of that database, its client), or (None, None) if none is free."""
     parsed = urlparse(url)
-    # Under pytest-xdist each test process gets a Redis database of its own, so two
-    # real workers started at once never take each other's tasks (each uses its own
-    # test database).
+    preferred = int(parsed.path.lstrip("/") or 0)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if worker.startswith("gw"):
-        base = int(parsed.path.lstrip("/") or 0)
-        parsed = parsed._replace(path=f"/{(base + 1 + int(worker[2:])) % 16}")
-        url = parsed.geturl()
-    need(_port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379), f"Redis at {url}")
+        preferred += 1 + int(worker[2:])
+    for step in range(16):
+        number = (preferred + step) % 16
+        client = redis.Redis(
+            host=parsed.hostname or "127.0.0.1", port=parsed.port or 6379, db=number
+        )
+        if client.set(REDIS_CLAIM_KEY, os.getpid(), nx=True, ex=REDIS_CLAIM_SECONDS):
+            return parsed._replace(path=f"/{number}").geturl(), client
+    return None, None
+
+
+@pytest.fixture(scope="session")
+def _claimed_redis():
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+    parsed = urlparse(url)
+    if not _port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
+        yield url, False
+        return
+    claimed, client = _claim_redis_db(url)
+    if claimed is None:
+        yield url, False
+        return
+    try:
+        yield claimed, True
+    finally:
+        if client.get(REDIS_CLAIM_KEY) == str(os.getpid()).encode():
+            client.delete(REDIS_CLAIM_KEY)
+
+
+@pytest.fixture
+def redis_url(_claimed_redis):
+    """A Redis database this test process alone uses (claimed for the session)."""
+    url, available = _claimed_redis
+    need(available, f"Redis at {url} (with a database no other test run has claimed)")
     return url
 
 
