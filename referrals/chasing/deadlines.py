@@ -40,8 +40,8 @@ def next_chase_at(row: ClockDeadline, *, after_level: int) -> datetime | None:
 
 def rows_for(referral: Referral, *, today: date, chased: dict) -> list[ClockDeadline]:
     """The rows of one referral's running clocks (reviews and key dates prefetched)."""
-    if not referral.is_open:
-        return []
+    if not referral.is_open or referral.personal_data_erased_at is not None:
+        return []  # an erased referral that never ended is chased no more
     rows = []
     for clock, started, stopped, held_until in sla.clock_runs(referral):
         if stopped is not None:

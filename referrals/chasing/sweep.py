@@ -194,6 +194,7 @@ def remind_key_dates(*, now: datetime, people: _People | None = None) -> int:
             date__lte=today + timedelta(days=clocks.key_date_reminder_days()),
             referral__state__in=Referral.SUPPORT_STATES,
             referral__therapist__isnull=False,
+            referral__personal_data_erased_at__isnull=True,  # stalled, then erased
         )
         .select_related("referral__therapist__user")
         .order_by("pk")
@@ -243,6 +244,7 @@ def remind_planned_sessions(*, now: datetime) -> int:
             starts_at__lt=clocks.start_of_day(last + timedelta(days=1)),
             referral__staff_wants_reminders=True,
             referral__state__in=Referral.SUPPORT_STATES,
+            referral__personal_data_erased_at__isnull=True,
         )
         .select_related("referral__staff_user")
         .order_by("pk")

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
+from accounts.audit import record_list_view
 from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals.paging import paginate
@@ -24,6 +25,15 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     else:
         action = ""
     page = paginate(request, events)
+    # It names who looked at what: reading it is audited too (this row shows on the next
+    # page load, not on this one).
+    record_list_view(
+        request,
+        object_type="audit_event",
+        ids=[e.pk for e in page.rows],
+        also={"user": sorted({e.user_id for e in page.rows if e.user_id})},
+        detail=f"audit log; kind: {action or 'all'}",
+    )
     return render(
         request,
         "referrals/audit_log.html",

@@ -17,7 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from accounts.audit import record_access
+from accounts.audit import record_list_view
 from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import rules, sla
@@ -95,6 +95,12 @@ def board(request: HttpRequest) -> HttpResponse:
     form, referrals = _filtered(request, now)
     page = paginate(request, referrals)
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    record_list_view(
+        request,
+        object_type="referral",
+        ids=[r.pk for r in page.rows],
+        detail=f"oversight board; filters: {urlencode(query) or 'none'}",
+    )
     return render(
         request,
         "referrals/board.html",
@@ -126,16 +132,18 @@ CSV_HEADER = [
 @require_safe
 def board_csv(request: HttpRequest) -> HttpResponse:
     """Every row of the board's current filter (all pages, not only the one on screen),
-    most urgent first. Each export is audited with the filter it used."""
+    most urgent first. Each export is audited with the filter it used and the id of
+    every referral it held."""
     perms.require(request.user, perms.is_triager)
     now = timezone.now()
     _form, referrals = _filtered(request, now)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
-    count = 0
+    exported = []
     for row in _rows(referrals.iterator(chunk_size=500), now):
         r = row.referral
+        exported.append(r.pk)
         writer.writerow(
             [
                 csv_safe(value)
@@ -158,14 +166,13 @@ def board_csv(request: HttpRequest) -> HttpResponse:
                 )
             ]
         )
-        count += 1
     filters = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
-    record_access(
+    record_list_view(
         request,
         action=AuditEvent.Action.DOWNLOAD,
-        object_type="oversight_board",
-        object_id="csv",
-        detail=f"{count} rows; filters: {filters or 'none'}"[:300],
+        object_type="referral",
+        ids=exported,
+        detail=f"oversight board export, {len(exported)} rows; filters: {filters or 'none'}",
     )
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.audit import record_list_view
 from config.middleware import request_id_var
 from referrals.navigation import landing_url_name
 from referrals.paging import paginate
@@ -24,6 +25,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def notification_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, request.user.notifications.order_by("-created_at", "-pk"))
     unread = request.user.notifications.filter(read_at__isnull=True).count()
+    # A notice names a referral (and often what happened on it): audited like any list.
+    record_list_view(
+        request,
+        object_type="notification",
+        ids=[n.pk for n in page.rows],
+        also={"referral": sorted({n.referral_id for n in page.rows if n.referral_id})},
+        detail="notifications",
+    )
     return render(
         request,
         "referrals/notification_list.html",

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.audit import record_list_view
 from accounts.roles import Role
 from referrals import mailer, services
 from referrals import permissions as perms
@@ -81,6 +82,16 @@ def undelivered_emails(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_triager)
     page = Paginator(undelivered_emails_query(), PER_PAGE).get_page(request.GET.get("page"))
     rows = [_row(email) for email in page.object_list]
+    record_list_view(
+        request,
+        object_type="outbound_email",
+        ids=[email.pk for email in page.object_list],
+        also={
+            "referral": sorted({e.referral_id for e in page.object_list if e.referral_id}),
+            "user": sorted({e.user_id for e in page.object_list if e.user_id}),
+        },
+        detail="undelivered e-mails",
+    )
     return render(request, "referrals/undelivered_emails.html", {"page": page, "rows": rows})
 
 

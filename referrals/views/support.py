@@ -101,7 +101,11 @@ def own_referrals(request: HttpRequest) -> HttpResponse:
             }
         )
     record_list_view(
-        request, object_type="referral", ids=[r["referral"].pk for r in rows], detail="my support"
+        request,
+        object_type="referral",
+        ids=[r["referral"].pk for r in rows],
+        also={"planned_session": [p.pk for r in rows for p in r["booked"]]},
+        detail="my support",
     )
     return render(request, "referrals/own_support.html", {"rows": rows})
 

@@ -58,7 +58,8 @@ def test_psw_filters_the_board_and_downloads_it(live_server, flow, board_data, o
     lines = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert [line[0] for line in lines[1:]] == [board_data["active"].reference]
     assert tab.problems() == []
-    event = AuditEvent.objects.get(object_type="oversight_board")
+    event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
     assert event.user_id == flow.psw.pk
     assert "state=active" in event.detail
     assert reverse("referrals:board_csv") in event.path
+    assert event.object_ids == str(board_data["active"].pk)

@@ -117,9 +117,13 @@ def test_csv_export_is_every_filtered_row_audited_and_formula_safe(client, flow,
     assert "'=HYPERLINK(1)" in team_cells
     assert not any(cell.startswith("=") for r in rows for cell in r)
     assert "Risky Person" not in response.content.decode()  # no names of staff
-    event = AuditEvent.objects.get(object_type="oversight_board")
-    assert (event.user, event.action) == (flow.psw, AuditEvent.Action.DOWNLOAD)
+    event = AuditEvent.objects.get(action=AuditEvent.Action.DOWNLOAD)
+    assert (event.user, event.object_type) == (flow.psw, "referral")
+    assert event.path == reverse("referrals:board_csv")
     assert "3 rows" in event.detail and "state=submitted" in event.detail
+    # Issue 14 point 5: the export names every referral it held, not only how many.
+    exported = {board["late"].pk, board["fresh"].pk, made.pk}
+    assert set(event.object_ids.split(",")) == {str(pk) for pk in exported}
 
 
 @pytest.mark.parametrize("persona", ["manager", "coordinator", "service_lead", "staff_member"])
@@ -127,7 +131,7 @@ def test_only_the_psw_and_smpe_see_the_board(client, request, persona, smpe):
     client.force_login(request.getfixturevalue(persona))
     assert client.get(reverse(BOARD)).status_code == 403
     assert client.get(reverse("referrals:board_csv")).status_code == 403
-    assert not AuditEvent.objects.filter(object_type="oversight_board").exists()
+    assert not AuditEvent.objects.filter(path__startswith=reverse(BOARD)).exists()
     client.force_login(smpe)
     assert client.get(reverse(BOARD)).status_code == 200
 

@@ -9,8 +9,15 @@ import pytest
 import time_machine
 
 from accounts.models import AuditEvent
-from referrals import retention, services, tasks
-from referrals.models import CriticalIncident, Notification, OutboundEmail, Referral
+from referrals import chasing, retention, services, tasks
+from referrals.models import (
+    ClockDeadline,
+    CriticalIncident,
+    KeyDate,
+    Notification,
+    OutboundEmail,
+    Referral,
+)
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -116,3 +123,52 @@ def test_the_nightly_task_runs_both_rules(flow):
         flow.referral(state=Referral.State.SUBMITTED)
     with time_machine.travel(START + timedelta(days=61), tick=False):
         assert tasks.erase_expired_personal_data.apply().get() == 2
+
+
+def test_a_digest_that_named_the_referral_goes_and_a_near_miss_stays(flow, smpe):
+    """The Monday digest lists references and links in its text, with no foreign key:
+    it is found by those. A reference or link that only starts the same is not it."""
+    with time_machine.travel(START, tick=False):
+        referral = flow.referral()
+    monday = START + timedelta(days=14)
+    with time_machine.travel(monday, tick=False):
+        assert chasing.send_weekly_digest(now=monday) == 2  # the PSW and the SMPE
+        services.decline_referral(referral_id=referral.pk, by=flow.psw, reason="r", signposting="s")
+    digests = OutboundEmail.objects.filter(dedupe_key__startswith="digest:")
+    assert digests.count() == 2 and digests.filter(referral__isnull=True).count() == 2
+    near_miss = Notification.objects.create(
+        user=flow.psw,
+        subject=f"About {referral.reference}7",
+        body=f"https://cirs.example.org/referrals/{referral.pk}7/",
+    )
+
+    at(monday + timedelta(days=60) + SECOND, retention.erase_expired_personal_data)
+
+    assert not digests.exists()
+    assert not Notification.objects.filter(body__contains=referral.reference).exists()
+    assert list(Notification.objects.all()) == [near_miss]
+
+
+def test_an_erased_referral_that_never_ended_is_chased_no_more(flow, smpe):
+    """Its clocks stop: no chase, no key-date reminder, and no Monday digest lists it
+    again."""
+    with time_machine.travel(START, tick=False):
+        stalled = flow.referral(state=Referral.State.ALLOCATED)
+        services.save_key_date(
+            referral_id=stalled.pk,
+            by=flow.therapist.user,
+            kind=KeyDate.Kind.INQUEST,
+            date=(START + timedelta(days=65)).date(),
+        )
+    assert ClockDeadline.objects.filter(referral=stalled).exists()
+
+    assert at(START + timedelta(days=61), retention.erase_expired_personal_data) == 1
+
+    assert not ClockDeadline.objects.filter(referral=stalled).exists()
+    monday = START + timedelta(days=63)
+    with time_machine.travel(monday, tick=False):
+        assert chasing.sweep(now=monday) == 0
+        assert chasing.send_weekly_digest(now=monday) == 0
+        chasing.recompute_all(now=monday)
+    assert not ClockDeadline.objects.filter(referral=stalled).exists()
+    assert not OutboundEmail.objects.exists()

@@ -2,8 +2,10 @@
 
 ``ROWS``: each route with an object id, how to point it at an object of a ``Target``
 and which methods it answers (docs/security-checklist.md row 11). ``OTHER_ROUTES``: the routes
-without one. ``USED_BY``: for each route, a persona who may use it (``None``: signed
-out), for the CSRF (#16) and no-store (#18) checks. A new route must be added here.
+without one, each with a persona who may use it (``None``: signed out), for the CSRF
+(#16) and no-store (#18) checks. ``PAGE_ROLES``: for each signed-in route without an
+id, every persona who may use it (its cells of the URL x role table; everyone else
+gets 403). A new route must be added here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from accounts.models import AuditEvent
-from tests.security.conftest import Target
+from tests.security.conftest import PERSONAS, Target
 
 GET, POST = "GET", "POST"
 VIEW, DOWNLOAD = AuditEvent.Action.VIEW, AuditEvent.Action.DOWNLOAD
@@ -196,4 +198,48 @@ OBJECT_ROUTE_USERS: dict[str, str] = {
     "referrals:decide_extension": "psw",
     "referrals:withdraw": "staff_member",
     "reporting:evaluation": "staff_member",
+}
+
+
+# --- the URL x role table for the routes without an id ----------------------------------
+
+EVERYONE = frozenset(PERSONAS)  # anyone signed in; a list shows them only their own
+TRIAGE = frozenset({"psw", "smpe"})
+COORDINATORS = frozenset({"coordinator", "other_coordinator"})
+THERAPISTS = frozenset({"therapist", "other_therapist"})
+LINE_MANAGERS = frozenset({"manager", "other_manager"})
+MONITORING = TRIAGE | {"service_lead"}
+
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "home": EVERYONE,
+    "logout": EVERYONE,
+    "still_here": EVERYONE,
+    "otp_verify": EVERYONE,
+    "otp_enrol": EVERYONE,
+    "otp_enrol_link": EVERYONE,
+    "password_change": EVERYONE,
+    "password_change_done": EVERYONE,
+    "referrals:notifications": EVERYONE,
+    "referrals:notifications_read_all": EVERYONE,
+    "referrals:mine": EVERYONE,
+    "referrals:own": EVERYONE,
+    "referrals:create": LINE_MANAGERS,
+    # accounts.roles.GROUP_REFERRER_ROLES: service leads, the PSW and the SMPE too.
+    "referrals:create_group": LINE_MANAGERS | MONITORING,
+    "referrals:triage": TRIAGE,
+    "referrals:extension_requests": TRIAGE,
+    "referrals:audit_log": TRIAGE,
+    # Issue 13's pages.
+    "referrals:board": TRIAGE,
+    "referrals:board_csv": TRIAGE,
+    "referrals:undelivered_emails": TRIAGE,
+    "referrals:retry_email": TRIAGE,
+    "therapists:allocation_queue": COORDINATORS,
+    "therapists:my_cases": THERAPISTS,
+    "therapists:pool": COORDINATORS,
+    "therapists:therapist_add": COORDINATORS,
+    "reporting:dashboard": MONITORING,
+    "reporting:report_pdf": MONITORING,
+    "reporting:report_csv": MONITORING,
+    "reporting:report_xlsx": MONITORING,
 }

@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals.forms import add_service_errors
 from referrals.services import RuleRefused
@@ -45,9 +46,17 @@ def pool(request: HttpRequest) -> HttpResponse:
         therapist.next_leave = next(
             (leave for leave in therapist.leave_to_come if leave.starts_on > today), None
         )
+    leave_coming = selectors.cases_with_leave_coming(request.user, today=today)
+    record_list_view(
+        request,
+        object_type="therapist",
+        ids=[t.pk for t in page],
+        also={"referral": [row.referral.pk for row in leave_coming]},
+        detail="therapist pool",
+    )
     context = {
         "page": page,
-        "leave_coming": selectors.cases_with_leave_coming(request.user, today=today),
+        "leave_coming": leave_coming,
         "notice_days": selectors.leave_notice_days(),
         "may_add": services.users_who_may_join().exists(),
     }
@@ -80,6 +89,14 @@ def _therapist_page(
 ) -> HttpResponse:
     today = timezone.localdate()
     leave_coming = therapist.leave_from(today, days=selectors.leave_notice_days())
+    cases = list(selectors.caseload(request.user, therapist))
+    record_list_view(
+        request,
+        object_type="therapist",
+        ids=[therapist.pk],
+        also={"referral": [case.pk for case in cases]},
+        detail="therapist's caseload",
+    )
     context = {
         "therapist": therapist,
         "form": form
@@ -92,7 +109,7 @@ def _therapist_page(
         ),
         "leave_form": leave_form or LeaveForm(),
         "leaves": therapist.leaves.filter(ends_on__gte=today),
-        "cases": selectors.caseload(request.user, therapist),
+        "cases": cases,
         "leave_coming": leave_coming,
         "notice_days": selectors.leave_notice_days(),
     }
