@@ -6,8 +6,10 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
+
+from referrals.models import Referral
 
 
 class Provider(models.Model):
@@ -24,17 +26,17 @@ class Provider(models.Model):
         return self.name
 
 
-def covering(day: date, prefix: str = "") -> Q:
-    """A leave that includes ``day`` (both ends count): the one rule for "on leave"."""
-    return Q(**{f"{prefix}starts_on__lte": day, f"{prefix}ends_on__gte": day})
-
-
 class TherapistQuerySet(models.QuerySet):
-    def available_on(self, day: date):
-        """Therapists who may be offered a new case on ``day``: active and not on leave
-        that day. The allocation page and the allocation service both ask this."""
-        on_leave = TherapistLeave.objects.filter(covering(day), therapist=OuterRef("pk"))
-        return self.filter(is_active=True).exclude(Exists(on_leave))
+    def with_open_cases(self):
+        """Each therapist's ``open_cases``: the referrals they hold now, in support
+        (allocated, active, or waiting for an extension decision). The one count of a
+        caseload: the pool page, the allocation page and the allocation service all read
+        it, and ``Therapist.places_left`` compares it with the capacity."""
+        return self.annotate(
+            open_cases=Count(
+                "referrals", filter=Q(referrals__state__in=Referral.SUPPORT_STATES), distinct=True
+            )
+        )
 
 
 class Therapist(models.Model):
@@ -58,20 +60,29 @@ class Therapist(models.Model):
     def __str__(self) -> str:
         return str(self.user)
 
-    def is_available_on(self, day: date) -> bool:
-        return type(self).objects.available_on(day).filter(pk=self.pk).exists()
+    @property
+    def places_left(self) -> int:
+        """How many more cases they can take: their capacity less their open cases
+        (``open_cases`` from ``with_open_cases``). None left means no new case."""
+        return max(self.capacity - self.open_cases, 0)
+
+    def _leaves_from(self, day: date) -> list[TherapistLeave]:
+        """Their leave ending on or after ``day``: the leave fetched as ``leave_to_come``
+        when a page prefetched it (from today, so for ``day`` today or later), else read."""
+        leaves = getattr(self, "leave_to_come", None)
+        if leaves is None:
+            leaves = self.leaves.filter(ends_on__gte=day)
+        return [leave for leave in leaves if leave.ends_on >= day]
 
     def leave_on(self, day: date) -> TherapistLeave | None:
-        return self.leaves.filter(covering(day)).first()
+        """The leave they are on that day, if any: they are not offered a new case then."""
+        return next((leave for leave in self._leaves_from(day) if leave.covers(day)), None)
 
     def leave_from(self, day: date, *, days: int) -> TherapistLeave | None:
         """The first leave that covers a day from ``day`` to ``days`` days later (reads
         the leave fetched as ``leave_to_come`` when a page prefetched it)."""
-        leaves = getattr(self, "leave_to_come", None)
-        if leaves is None:
-            leaves = self.leaves.filter(ends_on__gte=day)
         last = day + timedelta(days=days)
-        coming = [leave for leave in leaves if leave.ends_on >= day and leave.starts_on <= last]
+        coming = [leave for leave in self._leaves_from(day) if leave.starts_on <= last]
         return min(coming, key=lambda leave: leave.starts_on, default=None)
 
 
@@ -99,3 +110,7 @@ class TherapistLeave(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_on:%-d %b %Y} to {self.ends_on:%-d %b %Y}"
+
+    def covers(self, day: date) -> bool:
+        """The one rule for "on leave that day": the first and last day both count."""
+        return self.starts_on <= day <= self.ends_on

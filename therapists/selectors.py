@@ -153,7 +153,7 @@ def leave_notice_days() -> int:
 
 def pool_for(user) -> QuerySet[Therapist]:
     """The therapists of the providers ``user`` coordinates, with their open cases
-    counted and their leave fetched."""
+    counted (``with_open_cases``, the count allocation uses) and their leave fetched."""
     today = timezone.localdate()
     return (
         Therapist.objects.filter(provider__coordinators=user)
@@ -165,11 +165,7 @@ def pool_for(user) -> QuerySet[Therapist]:
                 to_attr="leave_to_come",
             )
         )
-        .annotate(
-            open_cases=Count(
-                "referrals", filter=Q(referrals__state__in=Referral.SUPPORT_STATES), distinct=True
-            )
-        )
+        .with_open_cases()
         .order_by("provider__name", "user__first_name", "user__last_name", "pk")
     )
 

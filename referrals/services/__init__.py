@@ -7,7 +7,11 @@ transition directly. The public names are handed on from here, so callers write
 ``services.allocate_referral`` wherever it lives.
 """
 
-from referrals.services.allocation import allocate_referral, reallocate_referral
+from referrals.services.allocation import (
+    allocate_referral,
+    allocation_refusal,
+    reallocate_referral,
+)
 from referrals.services.closure import (
     close_referral,
     closing_refusal,
@@ -48,6 +52,7 @@ __all__ = [
     "RuleRefused",
     "accept_referral",
     "allocate_referral",
+    "allocation_refusal",
     "answer_information_request",
     "close_referral",
     "closing_refusal",

@@ -1,7 +1,16 @@
 """The provider's coordinator allocates, or reallocates, a therapist (docs/service.md,
-step 5)."""
+step 5).
+
+A therapist takes a new case only when they are in the pool, not on leave that day and
+have a place left (fewer open cases than their capacity): ``allocation_refusal`` says
+why not, for the allocation page and for these services alike. The services lock the
+therapist's row after the referral's (the lock order of ``core``) and count their open
+cases again under that lock, so two allocations for one last place, each on its own
+referral, queue there and the second is refused."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,21 +21,49 @@ from referrals.permissions import can_allocate, require
 from referrals.services.core import RuleRefused, apply_transition, lock_referral, moves_clocks
 
 
-def _check_therapist(referral: Referral, therapist) -> None:
+def allocation_refusal(referral: Referral, therapist, *, day: date) -> str | None:
+    """Why ``therapist`` may not take ``referral`` on ``day``, or None if they may.
+    ``therapist`` comes from ``Therapist.objects.with_open_cases()``."""
     if therapist.provider_id != referral.provider_id:
-        raise RuleRefused("Please choose a therapist from this provider's pool.", field="therapist")
-    # The same rule the allocation page offers therapists by (``available_on``).
-    today = timezone.localdate()
-    if therapist.is_available_on(today):
-        return
-    leave = therapist.leave_on(today)
+        return "Please choose a therapist from this provider's pool."
+    if therapist.pk == referral.therapist_id:
+        return "This therapist already holds the case. Please choose someone else."
+    if not therapist.is_active:
+        return "This therapist is not taking cases at the moment. Please choose someone else."
+    leave = therapist.leave_on(day)
     if leave is not None:
-        raise RuleRefused(
+        return (
             f"This therapist is on leave from {leave.starts_on:%-d %B %Y} to "
-            f"{leave.ends_on:%-d %B %Y}. Please choose someone else.",
-            field="therapist",
+            f"{leave.ends_on:%-d %B %Y}. Please choose someone else."
         )
-    raise RuleRefused("This therapist is not taking cases at the moment.", field="therapist")
+    if therapist.places_left == 0:
+        cases = "case" if therapist.open_cases == 1 else "cases"
+        return (
+            f"This therapist has no places left: they hold {therapist.open_cases} open "
+            f"{cases} and can take {therapist.capacity} at once. Please choose someone else, "
+            "or give them a higher capacity on the Therapists page first."
+        )
+    return None
+
+
+def lock_therapist(therapist_id: int):
+    """Lock the therapist's row (after the referral's), then read them with their open
+    cases counted afresh: a second allocation for their last place waits here until the
+    first one commits, and then counts its case."""
+    Therapist = Referral._meta.get_field("therapist").related_model
+    # NO KEY: a row that only points at the therapist (a session, an allocation) does
+    # not wait for this lock, while two allocations, or a change to the pool, do.
+    Therapist.objects.select_for_update(no_key=True).filter(pk=therapist_id).values_list("pk").get()
+    return Therapist.objects.with_open_cases().select_related("user").get(pk=therapist_id)
+
+
+def _therapist_for(referral: Referral, therapist):
+    """The therapist locked and read again, or RuleRefused beside the therapist field."""
+    locked = lock_therapist(therapist.pk)
+    refusal = allocation_refusal(referral, locked, day=timezone.localdate())
+    if refusal is not None:
+        raise RuleRefused(refusal, field="therapist")
+    return locked
 
 
 @transaction.atomic
@@ -36,7 +73,7 @@ def allocate_referral(*, referral_id: int, therapist, by, expected_version: int 
     now = timezone.now()
     referral = lock_referral(referral_id, expected_version=expected_version)
     require(by, can_allocate, referral)  # the role before any rule about the pool
-    _check_therapist(referral, therapist)
+    therapist = _therapist_for(referral, therapist)
     referral = apply_transition(
         referral.pk, by=by, method="allocate", event="allocated", therapist=therapist, at=now
     )
@@ -57,9 +94,7 @@ def reallocate_referral(
     now = timezone.now()
     referral = lock_referral(referral_id, expected_version=expected_version)
     require(by, can_allocate, referral)  # the role before any rule about the pool
-    if therapist.pk == referral.therapist_id:
-        raise RuleRefused("This therapist already holds the case.", field="therapist")
-    _check_therapist(referral, therapist)
+    therapist = _therapist_for(referral, therapist)
     referral = apply_transition(
         referral.pk,
         by=by,

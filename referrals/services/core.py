@@ -4,7 +4,8 @@ run the transition, save with a new version, and log it (docs/architecture.md,
 nothing calls a model transition directly.
 
 Lock order, the same in every service: the referral row first (``lock_referral``), then
-its children (extension requests, sessions, key dates, the closure summary ...). Two
+its children (extension requests, sessions, key dates, the closure summary ...), and
+when allocating, the chosen therapist's row (``allocation.lock_therapist``). Two
 people acting on one referral at once then queue on the referral row; the second waits,
 sees the first one's result and is refused with ReferralChanged or TransitionNotAllowed
 (a kind 409 in the views), never a deadlock. A child's id given by a caller is read

@@ -1,6 +1,7 @@
 """The coordinator's pool pages and the therapist's session booking in a real browser
 (issue 13): the pool list, a therapist's page with capacity and leave (a mistake first),
-the leave notice on their open case with a reallocation, and booking a session."""
+a therapist with no places left who cannot be chosen, the leave notice on their open
+case with a reallocation, and booking a session."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def test_the_coordinator_manages_capacity_and_leave(
     settings.CIRS_MFA_REQUIRED_ROLES = ["none"]
     settings.CIRS_LEAVE_NOTICE_DAYS = 14
     referral = flow.referral(state="active")
+    waiting = flow.referral(state="accepted")
     today = timezone.localdate()
     problems: list[str] = []
 
@@ -45,13 +47,26 @@ def test_the_coordinator_manages_capacity_and_leave(
     edit = reverse("therapists:therapist_edit", args=[therapist.pk])
     page.wait_for_url(f"**{edit}")
     assert page.get_by_test_id("caseload").get_by_text(referral.reference).is_visible()
-    page.get_by_label("Capacity").fill("3")
+    page.get_by_label("Capacity").fill("1")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url(f"**{edit}")
     assert page.get_by_text("are saved").is_visible()
     therapist.refresh_from_db()
-    assert therapist.capacity == 3
+    assert therapist.capacity == 1
+    # She holds one case, as many as her capacity: no places left.
+    assert "no places left" in page.get_by_test_id("places").inner_text()
     problems += tab.problems()
+
+    page.goto(reverse("therapists:pool"))
+    row = page.get_by_test_id("pool-row").filter(has_text=str(therapist))
+    assert "No places left (capacity 1)" in row.inner_text()
+    page.goto(reverse("therapists:allocate", args=[waiting.pk]))
+    tess = page.locator(f'#id_therapist option[value="{therapist.pk}"]')
+    assert tess.is_disabled()
+    assert "no places left" in tess.inner_text()
+    assert page.locator(f'#id_therapist option[value="{other_therapist.pk}"]').is_enabled()
+    problems += tab.problems()
+    page.goto(edit)
 
     # Leave typed the wrong way round: the message sits next to the last day.
     first, last = today + timedelta(days=5), today + timedelta(days=9)

@@ -76,6 +76,52 @@ def test_two_coordinators_allocating_at_once_give_one_allocation(
 
 
 @transactional
+def test_two_allocations_for_a_therapists_last_place_give_one(
+    requires_postgres, flow, provider, other_therapist
+):
+    """Two coordinators each allocate their own referral to the therapist with one place
+    left. The referrals differ, so only the therapist's row (locked after the referral,
+    its open cases counted again under the lock) stands between them: one is allocated,
+    the other is refused beside the therapist field, never both."""
+    second = UserFactory(username="cora", roles=[Role.COORDINATOR])
+    provider.coordinators.add(second)
+    for round_ in range(ROUNDS):
+        first, other = flow.referral(state=S.ACCEPTED), flow.referral(state=S.ACCEPTED)
+        # One place left: the therapist holds capacity - 1 open cases.
+        assert Referral.objects.filter(therapist=other_therapist).count() == round_
+        other_therapist.capacity = round_ + 1
+        other_therapist.save()
+
+        # Each call stops just after it locks the therapist's row, until the other is
+        # seen waiting for that lock: run one after the other, this raises NeverOverlapped.
+        run = prove_overlap(
+            partial(
+                services.allocate_referral,
+                referral_id=first.pk,
+                therapist=other_therapist,
+                by=flow.coordinator,
+            ),
+            partial(
+                services.allocate_referral,
+                referral_id=other.pk,
+                therapist=other_therapist,
+                by=second,
+            ),
+            gate=r'FROM "therapists_therapist" .*FOR NO KEY UPDATE',
+        )
+
+        assert sorted(run.seen) == ["gate", "waited"]
+        refused = [r for r in run.results if isinstance(r, Exception)]
+        assert len(refused) == 1, run.results
+        assert isinstance(refused[0], services.RuleRefused), refused
+        assert refused[0].field == "therapist"
+        assert "no places left" in refused[0].message
+        held = Referral.objects.filter(therapist=other_therapist, state__in=Referral.SUPPORT_STATES)
+        assert held.count() == round_ + 1
+        assert Referral.objects.filter(pk__in=[first.pk, other.pk], state=S.ACCEPTED).count() == 1
+
+
+@transactional
 def test_triage_accept_against_withdraw_one_wins_and_the_log_shows_only_it(requires_postgres, flow):
     for _ in range(ROUNDS):
         referral = flow.referral(state=S.SUBMITTED)

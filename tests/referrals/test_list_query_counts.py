@@ -61,6 +61,8 @@ def test_first_pages_cost_the_same_few_queries_at_two_volumes(
     client, flow, django_assert_max_num_queries
 ):
     people = _people(flow)
+    flow.therapist.capacity = 60  # room for every case allocated below
+    flow.therapist.save()
     _add(flow, 2)
     small = {
         page: _queries(client, django_assert_max_num_queries, people[who], name)

@@ -66,6 +66,8 @@ def test_my_referrals_uses_a_constant_number_of_queries(
     client, flow, manager, django_assert_max_num_queries
 ):
     client.force_login(manager)
+    flow.therapist.capacity = 20  # room for every case allocated below
+    flow.therapist.save()
     for _ in range(3):
         flow.referral(state="allocated")
     with django_assert_max_num_queries(20) as few:

@@ -249,6 +249,12 @@ class Cast:
     def __init__(self, flow, other_therapist):
         self.flow = flow
         self.other_therapist = other_therapist
+        # Every pair makes two referrals held by these two: room for them all, so the
+        # pairs race on the referral, not on a therapist's last place
+        # (tests/referrals/test_concurrency.py races that).
+        for therapist in (flow.therapist, other_therapist):
+            therapist.capacity = 1000
+            therapist.save()
 
     def referral(self, start: str) -> Referral:
         referral = self.flow.referral(**STARTS[start][0])
@@ -365,6 +371,7 @@ def test_every_service_that_changes_a_referral_is_in_a_pair():
         "create_group_referral": "creates a new referral; nobody else can hold it yet",
         "log_transition": "a step inside the services, not a service",
         "closing_refusal": "reads only",
+        "allocation_refusal": "reads only (the allocation services ask it under their locks)",
         "place_errors": "a rule on what was typed, reads nothing",
         # Same lock path as the services above (``lock_referral`` first); raced through them.
         "save_closure_summary": "the first step of close_referral",

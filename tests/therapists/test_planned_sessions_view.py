@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -10,6 +11,39 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.models import PlannedSession, TherapySession
+
+
+class _ElementText(HTMLParser):
+    """The text inside the element with ``element_id``."""
+
+    VOID = {"input", "br", "img", "meta", "link", "hr"}
+
+    def __init__(self, element_id: str):
+        super().__init__()
+        self.element_id = element_id
+        self.depth = 0
+        self.text = ""
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        if self.depth or dict(attrs).get("id") == self.element_id:
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if self.depth and tag not in self.VOID:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.text += data
+
+
+def _element_text(html: str, element_id: str) -> str:
+    parser = _ElementText(element_id)
+    parser.feed(html)
+    assert parser.text, f"no element {element_id!r} on the page"
+    return parser.text
 
 
 def _when(days: int) -> str:
@@ -64,9 +98,24 @@ def test_a_booking_beyond_the_allowance_is_refused_next_to_the_date(client, flow
     client.force_login(flow.therapist.user)
     assert _book(client, referral).status_code == 302
 
-    response = _book(client, referral, starts_at=_when(4))
+    # A page loaded before the first booking still shows the form.
+    response = _book(
+        client, referral, starts_at=_when(4), mode="face_to_face", link="", place="Room 7"
+    )
 
-    assert "planned make 3" in response.context["forms"]["plan_session"].errors["starts_at"][0]
+    form = response.context["forms"]["plan_session"]
+    assert response.status_code == 200
+    assert "planned make 3" in form.errors["starts_at"][0]
+    # On the page: the form as typed, the message in the date field's own block, and
+    # not in a box above the form in place of it.
+    html = response.content.decode()
+    field = _element_text(html, "div_id_plan_session_starts_at")
+    assert form.errors["starts_at"][0] in field
+    assert 'data-testid="planning-refusal"' not in html
+    assert form["starts_at"].value() == _when(4)
+    assert 'value="Room 7"' in html
+    assert PlannedSession.objects.filter(referral=referral).count() == 1
+    # Shown afresh, the page says up front that no more can be booked.
     page = client.get(reverse("therapists:case", args=[referral.pk])).content.decode()
     assert 'data-testid="planning-refusal"' in page
 

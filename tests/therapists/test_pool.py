@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,21 +29,26 @@ def _leave(therapist, first: int, last: int) -> TherapistLeave:
     )
 
 
-# --- the rule: available on a day ------------------------------------------------------
+# --- the rule: on leave on a day ---------------------------------------------------------
 
 
 def test_leave_covers_its_first_and_last_day_only(therapist):
     today = timezone.localdate()
     _leave(therapist, 2, 4)
+    fetched = Therapist.objects.prefetch_related(
+        Prefetch(
+            "leaves",
+            queryset=TherapistLeave.objects.filter(ends_on__gte=today),
+            to_attr="leave_to_come",
+        )
+    ).get(pk=therapist.pk)
 
-    available = {
-        offset: Therapist.objects.available_on(today + timedelta(days=offset))
-        .filter(pk=therapist.pk)
-        .exists()
-        for offset in range(1, 6)
-    }
-
-    assert available == {1: True, 2: False, 3: False, 4: False, 5: True}
+    for reader in (therapist, fetched):  # read now, or from the leave a page fetched
+        on_leave = {
+            offset: reader.leave_on(today + timedelta(days=offset)) is not None
+            for offset in range(1, 6)
+        }
+        assert on_leave == {1: False, 2: True, 3: True, 4: True, 5: False}
 
 
 def test_leave_within_the_notice_horizon_is_found_and_later_leave_is_not(therapist, settings):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -56,22 +56,22 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _pool(provider_id: int):
-    """The provider's therapists with how many cases each holds now, and their leave."""
+    """The provider's therapists in the pool with their open cases counted and their
+    leave from today fetched: what ``services.allocation_refusal`` reads."""
     leave = TherapistLeave.objects.filter(ends_on__gte=timezone.localdate())
     return (
         Therapist.objects.filter(provider_id=provider_id, is_active=True)
+        .with_open_cases()
         .select_related("user")
         .prefetch_related(Prefetch("leaves", queryset=leave, to_attr="leave_to_come"))
-        .annotate(
-            active_cases=Count("referrals", filter=Q(referrals__state__in=Referral.SUPPORT_STATES))
-        )
     )
 
 
 @login_required
 def allocate(request: HttpRequest, referral_id: int) -> HttpResponse:
     """Allocate a therapist to an accepted referral, or reallocate one in support with a
-    reason. Only therapists available today are offered."""
+    reason. Therapists on leave today or with no places left are listed but cannot be
+    chosen, and the service refuses them too (a page loaded before a change)."""
     referral = get_referral_for_user(request, referral_id)
     user = request.user
     reallocating = referral.state in Referral.SUPPORT_STATES
@@ -88,16 +88,15 @@ def allocate(request: HttpRequest, referral_id: int) -> HttpResponse:
 
     today = timezone.localdate()
     pool = list(_pool(referral.provider_id))
-    available = _pool(referral.provider_id).available_on(today)
-    if reallocating:
-        available = available.exclude(pk=referral.therapist_id)
-    available_ids = set(available.values_list("pk", flat=True))
     for therapist in pool:
-        therapist.remaining = max(therapist.capacity - therapist.active_cases, 0)
-        therapist.is_available = therapist.pk in available_ids
+        therapist.refusal = services.allocation_refusal(referral, therapist, day=today)
         therapist.is_current = therapist.pk == referral.therapist_id
+        therapist.leave_now = therapist.leave_on(today)
         therapist.leave = therapist.leave_from(today, days=leave_notice_days())
 
+    choices = _pool(referral.provider_id)
+    if reallocating:
+        choices = choices.exclude(pk=referral.therapist_id)
     leave_coming = leave_coming_for(referral, today=today) if reallocating else None
     initial = {}
     if leave_coming is not None and request.GET.get("because") == "leave":
@@ -107,7 +106,9 @@ def allocate(request: HttpRequest, referral_id: int) -> HttpResponse:
         )
     form = AllocateForm(
         request.POST if request.method == "POST" else None,
-        therapists=available,
+        therapists=choices,
+        referral=referral,
+        day=today,
         reallocating=reallocating,
         initial=initial,
     )

@@ -39,7 +39,6 @@ def pool(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     page = Paginator(selectors.pool_for(request.user), PER_PAGE).get_page(request.GET.get("page"))
     for therapist in page:
-        therapist.remaining = max(therapist.capacity - therapist.open_cases, 0)
         therapist.leave_now = next(
             (leave for leave in therapist.leave_to_come if leave.starts_on <= today), None
         )
