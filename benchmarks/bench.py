@@ -572,7 +572,7 @@ def wrk_bench(world: World) -> None:
 
 
 def main() -> None:
-    from referrals.chasing import recompute_all
+    from referrals.chasing import recompute_all, recompute_stopped_clocks
     from referrals.models import Referral
 
     setup_test_environment()
@@ -600,8 +600,9 @@ def main() -> None:
         seed(world, 9000, rng)
         began = time.perf_counter()
         stored = recompute_all()
+        stopped = recompute_stopped_clocks()
         print(
-            f"10,000 referrals: {stored:,} running clocks stored in {time.perf_counter() - began:.1f} s (recompute_deadlines)"
+            f"10,000 referrals: {stored:,} running clocks and {stopped:,} stopped clocks stored in {time.perf_counter() - began:.1f} s (recompute_deadlines)"
         )
         connection.cursor().execute("ANALYZE")
         if "pages" in PARTS:
@@ -618,14 +619,14 @@ def main() -> None:
                 reverse("referrals:detail", args=[detail.pk]),
             )
         if "dashboard" in PARTS:
-            # Seconds to minutes a request at 10k on a busy machine: 3 timed requests.
-            single(
-                world,
-                "monitoring dashboard (10k, service lead)",
-                "lead",
-                reverse("reporting:dashboard"),
-                timed=3,
-            )
+            # The current quarter, which holds all 10,000 (submitted in the last 60 days).
+            for label, who in (("service lead", "lead"), ("PSW", "psw")):
+                single(
+                    world,
+                    f"monitoring dashboard (10k, {label})",
+                    who,
+                    reverse("reporting:dashboard"),
+                )
         if "submit" in PARTS:
             submission(world)
         if "wrk" in PARTS:

@@ -9,8 +9,9 @@ the SQL queries, and times the dashboard page (median of a few requests after a
 warm-up) as a service lead (the quarter suppressed with its months) and as the PSW.
 The query count does not grow with the number of referrals.
 
-At 2,000 referrals the PDF is over ``CIRS_REPORT_ASYNC_THRESHOLD``, so the page hands
-it to the background task; "background PDF" times the function that task calls.
+A PDF over more referrals than ``CIRS_REPORT_ASYNC_THRESHOLD`` is built by the
+background task; "background PDF" times the function that task calls (the service
+lead's quarter, suppressed with its months).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ PERIOD_START = date(2026, 4, 1)
 
 def build(rng: random.Random) -> None:
     from accounts.models import User
+    from referrals.chasing import recompute_all, recompute_stopped_clocks
     from referrals.models import (
         ClosureSummary,
         CriticalIncident,
@@ -149,6 +151,9 @@ def build(rng: random.Random) -> None:
         through(closuresummary_id=s.pk, exitpathway_id=rng.choice(pathways).pk) for s in summaries
     )
     EvaluationResponse.objects.bulk_create(answers)
+    # Bulk inserts bypass the services: store the clocks as they would have.
+    recompute_all()
+    recompute_stopped_clocks()
 
 
 RUNS = 5
@@ -171,9 +176,10 @@ def _reader(username: str, role) -> object:
     from django.contrib.auth.models import Group
 
     from accounts.models import User
+    from accounts.roles import group_name
 
     user = User.objects.create(username=username)
-    user.groups.add(Group.objects.get(name=role.label))
+    user.groups.add(Group.objects.get(name=group_name(role)))
     return user
 
 
@@ -232,6 +238,13 @@ def main() -> None:
         print(f"period: {period.label}; referrals in it: {figures.referrals_total}")
         print(f"figures: {computed:.2f}s; figures + PDF: {total:.2f}s ({len(pdf):,} bytes)")
         print(f"SQL queries: {len(queries.captured_queries)}")
+        again = []
+        for _ in range(RUNS):
+            began = time.perf_counter()
+            figures = monitoring_figures(period)
+            report_pdf(figures, build_sections(figures))
+            again.append(time.perf_counter() - began)
+        print(f"figures + PDF again, median of {RUNS}: {statistics.median(again):.2f}s")
         time_pages(period)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

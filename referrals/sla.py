@@ -108,7 +108,7 @@ def clock_runs(
         if not r.is_group:
             spans.append(("first_meeting", r.submitted_at, r.first_meeting_at, None))
         spans.append(("manager_contact", r.submitted_at, r.manager_contacted_at, None))
-    reviews = list(r.reviews.all())
+    reviews = sorted(r.reviews.all(), key=lambda rv: rv.pk)  # the first review stops it
     if r.third_session_at:
         stopped = reviews[0].recorded_at if reviews else None
         spans.append(("review", r.third_session_at, stopped, None))

@@ -48,17 +48,22 @@ def live_exports(user):
     )
 
 
+def latest_export(*, user, period: Period, split_by_month: bool) -> ReportExport | None:
+    """The reader's latest request for this PDF still kept, if any."""
+    return (
+        live_exports(user)
+        .filter(start=period.start, end=period.end, split_by_month=split_by_month)
+        .first()
+    )
+
+
 def request_export(
     *, user, period: Period, split_by_month: bool, again: bool = False
 ) -> ReportExport:
     """The reader's latest request for this PDF (being prepared, ready, or failed),
     or a new one handed to the worker if there is none, or if the last one failed
     and ``again`` asks to try again."""
-    earlier = (
-        live_exports(user)
-        .filter(start=period.start, end=period.end, split_by_month=split_by_month)
-        .first()
-    )
+    earlier = latest_export(user=user, period=period, split_by_month=split_by_month)
     if earlier is not None and not (again and earlier.status == ReportExport.Status.FAILED):
         return earlier
     export = ReportExport.objects.create(

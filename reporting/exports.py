@@ -13,6 +13,7 @@ import re
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from weasyprint import HTML
 
 from reporting.figures import MonitoringFigures
 from reporting.sections import Section, build_sections
@@ -58,8 +59,6 @@ def report_html(figures: MonitoringFigures, sections: list[Section] | None = Non
 
 
 def report_pdf(figures: MonitoringFigures, sections: list[Section] | None = None) -> bytes:
-    from weasyprint import HTML
-
     html = report_html(figures, sections)
     # PDF/UA-1: a tagged PDF with its title and language, readable by screen readers.
     return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

@@ -9,6 +9,12 @@ parts, and ``MonitoringFigures.parts`` holds the figures of each part, so the
 suppression in ``reporting/sections.py`` can hide in the quarter whatever it hides
 in one of its months (see docs/motivated-intruder-review.md, "Differencing").
 
+Response times (met, breached, within target) are counted from the stopped clocks
+the services store (``StoppedClock``, ``referrals/chasing/stopped.py``): each row
+already says whether its clock stopped in time on the working clock (weekends, bank
+holidays and London time), so the figures are one GROUP BY over those rows instead
+of working time worked out for every clock of every referral on every request.
+
 Aggregate reads only: these queries go to ``Referral.objects`` directly because a
 service lead may see no individual referral (``visible_to`` gives them none), yet
 the council needs the anonymous totals. Nothing leaves this module but counts,
@@ -27,7 +33,6 @@ from django.conf import settings
 from django.db.models import (
     Case,
     Count,
-    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -37,14 +42,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from referrals import clocks, sla
-from referrals.models import ExitPathway, KeyDate, Referral, Review, TherapySession
+from referrals.models import ExitPathway, Referral, StoppedClock, TherapySession
 from reporting.models import EvaluationResponse
 from reporting.periods import Period, local_midnight
-from reporting.working_time import allowance_seconds, local_parts, working_time_of
 
 KINDS = (Referral.Kind.INDIVIDUAL, Referral.Kind.GROUP)
 RATINGS = tuple(value for value, _ in EvaluationResponse.Rating.choices)
@@ -109,12 +112,6 @@ def _slot(name: str, slots: list[Period]) -> Case:
     )
 
 
-def _years(slots: list[Period]) -> range:
-    """Years whose bank holidays the working clock needs: clocks stopped in the slots
-    started at most a year or so before them."""
-    return range(slots[0].start.year - 2, slots[-1].end.year + 2)
-
-
 def pseudonym(index: int) -> str:
     """Therapist A, B, ... Z, AA, AB ...: a name for one report only."""
     letters = ""
@@ -151,31 +148,52 @@ def _referrals(slots: list[Period]) -> list[dict[str, dict[str, int]]]:
     return [{team: {k.value: c[k] for k in KINDS} for team, c in part.items()} for part in by_team]
 
 
-def _per_therapist(period: Period) -> tuple[dict[str, int], dict[str, int]]:
+PerTherapist = tuple[dict[str, int], dict[str, int]]
+
+
+def _ranked(rows: list[dict], staff: str, incidents: str) -> PerTherapist:
+    # Letters follow the figures, not the therapist's record, so a letter says
+    # nothing about who joined first and is not carried from one report to the next.
+    ranked = sorted(rows, key=lambda r: (-r[staff], -r[incidents], r["who"]))
+    return (
+        {pseudonym(i): row[staff] for i, row in enumerate(ranked)},
+        {pseudonym(i): row[incidents] for i, row in enumerate(ranked)},
+    )
+
+
+def _per_therapist(slots: list[Period], *, with_parts: bool) -> list[PerTherapist]:
     """Distinct staff supported one to one, and distinct incidents supported, per
-    therapist, from the sessions held (attended) in the period. Distinct counts do not
-    add up across parts, so this is one query per period."""
-    rows = (
+    therapist, from the sessions held (attended): for the whole period, then (with
+    ``with_parts``) for each part. Distinct counts do not add up across parts, so each
+    part has its own ``COUNT(DISTINCT)``, all in one query grouped by therapist."""
+    individual = Q(kind=TherapySession.Kind.INDIVIDUAL)
+    aggregates = {
+        "staff": Count("referral_id", distinct=True, filter=individual),
+        "incidents": Count("referral__incident_id", distinct=True),
+    }
+    picks = list(enumerate(slots)) if with_parts else []
+    for index, slot in picks:
+        here = _in(slot, "held_at")
+        aggregates |= {
+            f"staff_{index}": Count("referral_id", distinct=True, filter=here & individual),
+            f"incidents_{index}": Count("referral__incident_id", distinct=True, filter=here),
+            f"sessions_{index}": Count("pk", filter=here),
+        }
+    rows = list(
         TherapySession.objects.filter(
-            _in(period, "held_at"), attendance=TherapySession.Attendance.ATTENDED
+            _span(slots, "held_at"), attendance=TherapySession.Attendance.ATTENDED
         )
         .annotate(who=Coalesce("facilitator_id", "referral__therapist_id"))
         .filter(who__isnull=False)
         .values("who")
-        .annotate(
-            staff=Count(
-                "referral_id", distinct=True, filter=Q(kind=TherapySession.Kind.INDIVIDUAL)
-            ),
-            incidents=Count("referral__incident_id", distinct=True),
-        )
+        .annotate(**aggregates)
         .order_by()
-    )
-    # Letters follow the figures, not the therapist's record, so a letter says
-    # nothing about who joined first and is not carried from one report to the next.
-    ranked = sorted(rows, key=lambda r: (-r["staff"], -r["incidents"], r["who"]))
-    staff = {pseudonym(i): row["staff"] for i, row in enumerate(ranked)}
-    incidents = {pseudonym(i): row["incidents"] for i, row in enumerate(ranked)}
-    return staff, incidents
+    )  # one row per therapist
+    result = [_ranked(rows, "staff", "incidents")]
+    for index, _ in picks:
+        held = [row for row in rows if row[f"sessions_{index}"]]
+        result.append(_ranked(held, f"staff_{index}", f"incidents_{index}"))
+    return result
 
 
 def _group_sessions(slots: list[Period]) -> list[tuple[int, int]]:
@@ -227,69 +245,6 @@ def _length_of_support(slots: list[Period]) -> list[dict[int, int]]:
     for row in rows:
         result[row["slot"]][row["sessions"]] = row["n"]
     return result
-
-
-def _target_seconds(clock: str) -> float | None:
-    return allowance_seconds(clocks.clock_config(clock).get("target"))
-
-
-def _limit_seconds(clock: str) -> float | None:
-    config = clocks.clock_config(clock)
-    limit = config.get("limit")
-    return allowance_seconds(limit if limit is not None else config.get("target"))
-
-
-# Django aggregates over a sliced queryset from a subquery: each row's London day and
-# time are then worked out once, in the inner query, and the working clock is integer
-# arithmetic on those columns in the outer one. Larger than any table will ever be.
-_EVERY_ROW = 10**12
-
-
-def _clock_counts(
-    queryset, started: str, stopped: str, slots: list[Period], allowances: dict
-) -> list[dict[str, int]]:
-    """For the rows of ``queryset`` whose clock ``started`` .. ``stopped`` stopped in each
-    slot: how many (``"stopped"``), and how many within each named allowance (working
-    seconds; None counts none). One query."""
-    rows = (
-        queryset.filter(_span(slots, stopped), **{f"{started}__isnull": False})
-        .annotate(
-            slot=_slot(stopped, slots),
-            **local_parts(started, "started"),
-            **local_parts(stopped, "stopped"),
-        )
-        .order_by()[:_EVERY_ROW]
-    )
-    ran = working_time_of("started", "stopped", years=_years(slots))
-    aggregates = {}
-    for index in range(len(slots)):
-        here = Q(slot=index)
-        aggregates[f"stopped_{index}"] = Count("pk", filter=here)
-        for name, seconds in allowances.items():
-            if seconds is not None:
-                within = here & Q(LessThanOrEqual(ran, Value(seconds)))
-                aggregates[f"{name}_{index}"] = Count("pk", filter=within)
-    result = rows.aggregate(**aggregates)
-    return [
-        {
-            "stopped": result[f"stopped_{i}"],
-            **{name: result.get(f"{name}_{i}", 0) for name in allowances},
-        }
-        for i in range(len(slots))
-    ]
-
-
-def _first_meetings(slots: list[Period]) -> list[tuple[int, int]]:
-    """First meetings held, and how many met the first-meeting target ("48 hours" on
-    the working clock from the referral, docs/service.md step 6)."""
-    counts = _clock_counts(
-        Referral.objects.filter(kind=Referral.Kind.INDIVIDUAL),
-        "submitted_at",
-        "first_meeting_at",
-        slots,
-        {"within": _target_seconds("first_meeting")},
-    )
-    return [(c["stopped"], c["within"]) for c in counts]
 
 
 def _active_at(days: list[date]) -> dict[date, int]:
@@ -353,88 +308,67 @@ def _evaluation(slots: list[Period]) -> list[EvaluationSummary]:
     return result
 
 
-# --- Response times: each clock of referrals/sla.py, as a condition on the row --------
-
-S = Referral.State
-_OPEN_TO_CLOCKS = ~Q(state=S.MORE_INFO) & Q(decided_at__isnull=False) & ~Q(state=S.DECLINED)
-_NEVER_ALLOCATED = Q(state__in=[S.DECLINED, S.WITHDRAWN], allocated_at__isnull=True)
+# --- Response times: the stopped clocks stored by referrals/chasing/stopped.py ------
 
 
-def _first_review():
-    return Subquery(
-        Review.objects.filter(referral=OuterRef("pk")).order_by("pk").values("recorded_at")[:1]
-    )
+def _has_target(clock: str) -> bool:
+    return clocks.clock_config(clock).get("target") is not None
 
 
-def _closure_condition(slots: list[Period]) -> Q:
-    """The closure-summary clock runs once the review said "close" and no key date is
-    still to come (at the end of the part the clock stopped in)."""
-    said_close = Exists(
-        Review.objects.filter(referral=OuterRef("pk"), outcome=Review.Outcome.CLOSE)
-    )
-    condition = Q()
+def _not_held(slots: list[Period]) -> Q:
+    """A closure-summary clock counts in a part only if no key date was still to come at
+    the end of that part (it waits while one is); other clocks have no last key date."""
+    condition = Q(last_key_date__isnull=True)
     for slot in slots:
-        to_come = Exists(KeyDate.objects.filter(referral=OuterRef("pk"), date__gte=slot.end))
-        condition |= _in(slot, "closed_at") & ~Q(to_come)
-    return (
-        ~Q(state=S.MORE_INFO)
-        & ~_NEVER_ALLOCATED
-        & Q(last_session_at__isnull=False)
-        & Q(said_close)
-        & condition
+        condition |= _in(slot, "stopped_at") & Q(last_key_date__lt=slot.end)
+    return condition
+
+
+def _clock_counts(slots: list[Period]) -> dict[str, list[dict[str, int]]]:
+    """For each clock of ``sla.LABELS`` and each part: how many stopped in it, how many
+    on or before their limit (``met``) and their target (``target_met``). One GROUP BY
+    over the stored rows (``StoppedClock``): one row per clock and part comes back."""
+    rows = (
+        StoppedClock.objects.filter(_span(slots, "stopped_at"), _not_held(slots))
+        .annotate(slot=_slot("stopped_at", slots))
+        .values("clock", "slot")
+        .annotate(
+            stopped=Count("pk"),
+            met=Count("pk", filter=Q(met=True)),
+            target_met=Count("pk", filter=Q(target_met=True)),
+        )
+        .order_by()
     )
+    empty = {"stopped": 0, "met": 0, "target_met": 0}
+    counts = {clock: [dict(empty) for _ in slots] for clock in sla.LABELS}
+    for row in rows:  # one row per clock and part: never per referral
+        if row["clock"] in counts:
+            counts[row["clock"]][row["slot"]] = {key: row[key] for key in empty}
+    return counts
 
 
-# clock -> (started, stopped, condition on the referral besides "stopped in the period")
-_CLOCKS = {
-    "triage": ("submitted_at", "decided_at", Q(submitted_at__isnull=False) & ~Q(state=S.SUBMITTED)),
-    "allocation": ("decided_at", "allocated_at", _OPEN_TO_CLOCKS),
-    "first_meeting": (
-        "submitted_at",
-        "first_meeting_at",
-        _OPEN_TO_CLOCKS & ~_NEVER_ALLOCATED & Q(kind=Referral.Kind.INDIVIDUAL),
-    ),
-    "manager_contact": (
-        "submitted_at",
-        "manager_contacted_at",
-        _OPEN_TO_CLOCKS & ~_NEVER_ALLOCATED,
-    ),
-    "review": (
-        "third_session_at",
-        "review_at",
-        ~Q(state=S.MORE_INFO) & ~_NEVER_ALLOCATED & Q(third_session_at__isnull=False),
-    ),
-    "closure_summary": ("last_session_at", "closed_at", None),
-}
+def _first_meetings(counts) -> list[tuple[int, int]]:
+    """First meetings held, and how many met the first-meeting target ("48 hours" on
+    the working clock from the referral, docs/service.md step 6): the first-meeting
+    clock of every individual referral (a referral with a first meeting has always been
+    accepted and allocated, so its clock runs; a group referral has none)."""
+    return [(c["stopped"], c["target_met"]) for c in counts["first_meeting"]]
 
 
-def _sla(slots: list[Period]) -> list[list[SlaRow]]:
+def _sla(counts, slots: list[Period]) -> list[list[SlaRow]]:
     """Each clock that stopped in each part: met (on or before its limit) or breached,
-    and how many met the target where there is one. One query per clock."""
+    and how many met the target where there is one."""
     result: list[list[SlaRow]] = [[] for _ in slots]
     for clock, label in sla.LABELS.items():
-        started, stopped, condition = _CLOCKS[clock]
-        if condition is None:
-            condition = _closure_condition(slots)
-        queryset = Referral.objects.all()
-        if stopped == "review_at":
-            queryset = queryset.annotate(review_at=_first_review())
-        target = _target_seconds(clock)
-        counts = _clock_counts(
-            queryset.filter(condition),
-            started,
-            stopped,
-            slots,
-            {"met": _limit_seconds(clock), "target_met": target},
-        )
-        for index, c in enumerate(counts):
+        has_target = _has_target(clock)
+        for index, c in enumerate(counts[clock]):
             result[index].append(
                 SlaRow(
                     clock=clock,
                     label=label,
                     met=c["met"],
                     breached=c["stopped"] - c["met"],
-                    target_met=c["target_met"] if target is not None else None,
+                    target_met=c["target_met"] if has_target else None,
                 )
             )
     return result
@@ -463,10 +397,11 @@ def monitoring_figures(
     referrals = _referrals(slots)
     groups = _group_sessions(slots)
     lengths = _length_of_support(slots)
-    first = _first_meetings(slots)
+    clock_counts = _clock_counts(slots)
+    first = _first_meetings(clock_counts)
     pathways = _exit_pathways(slots)
     answers = _evaluation(slots)
-    sla_rows = _sla(slots)
+    sla_rows = _sla(clock_counts, slots)
     days = sorted({*period.snapshot_days(), *(d for p in slots for d in p.snapshot_days())})
     active = _active_at(days)
 
@@ -516,10 +451,11 @@ def monitoring_figures(
             ],
         )
 
-    whole = figures_for(None, period, _per_therapist(period))
+    whole_therapists, *part_therapists = _per_therapist(slots, with_parts=bool(parts))
+    whole = figures_for(None, period, whole_therapists)
     if not parts:
         return whole
     return replace(
         whole,
-        parts=[figures_for(i, part, _per_therapist(part)) for i, part in enumerate(parts)],
+        parts=[figures_for(i, part, part_therapists[i]) for i, part in enumerate(parts)],
     )

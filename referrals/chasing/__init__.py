@@ -64,6 +64,7 @@ from referrals.chasing.rules import (
     To,
     When,
 )
+from referrals.chasing.stopped import recompute_stopped_clocks, refresh_stopped_clocks
 from referrals.chasing.sweep import (
     recipients,
     remind_key_dates,
@@ -90,7 +91,9 @@ __all__ = [
     "near_moment",
     "recipients",
     "recompute_all",
+    "recompute_stopped_clocks",
     "refresh_deadlines",
+    "refresh_stopped_clocks",
     "remind_key_dates",
     "remind_planned_sessions",
     "send_at",

@@ -4,7 +4,12 @@ one module per part of the service. The public names are handed on from here, so
 
 from referrals.models.allocation import Allocation
 from referrals.models.closure import ClosureSummary, ExitPathway
-from referrals.models.deadlines import ClockDeadline, ClockStatusCode, StoredReading
+from referrals.models.deadlines import (
+    ClockDeadline,
+    ClockStatusCode,
+    StoppedClock,
+    StoredReading,
+)
 from referrals.models.history import TransitionLog
 from referrals.models.intake import CriticalIncident, GroupReferral, InformationRequest, Team
 from referrals.models.lifecycle import ReferralState
@@ -37,6 +42,7 @@ __all__ = [
     "ReferralQuerySet",
     "ReferralState",
     "Review",
+    "StoppedClock",
     "StoredReading",
     "Team",
     "TherapySession",

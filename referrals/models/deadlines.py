@@ -1,4 +1,5 @@
-"""The next deadline of each running clock, stored on a row (docs/performance.md).
+"""The next deadline of each running clock, and the outcome of each stopped one, stored
+on rows (docs/performance.md).
 
 A list page sorts and filters by urgency in SQL and shows a badge by comparing the
 stored moments with now; the chase sweep selects the rows whose ``chase_at`` has
@@ -6,6 +7,12 @@ passed with one indexed range query. The rows are written by
 ``referrals.deadlines.refresh_deadlines`` from ``referrals.sla.clock_spans`` (the one
 rule of when a clock runs), called by every service that starts, stops or pauses a
 clock, and by the sweep when it has sent a chase.
+
+``StoppedClock`` keeps every clock that has stopped, with whether it stopped in time:
+the monitoring figures count these rows by clock and part of the period (one GROUP
+BY), instead of working out the working time of every clock of every referral on
+each request. ``referrals.chasing.stopped.refresh_stopped_clocks`` writes them, from
+the same rule and at the same moments as the deadlines.
 """
 
 from __future__ import annotations
@@ -136,3 +143,32 @@ class StoredReading:
     status: str
     deadline: ClockDeadline
     is_running: bool = True
+
+
+class StoppedClock(models.Model):
+    """A clock that has stopped on a referral (``sla.clock_runs``), and whether it
+    stopped in time by ``clocks.clock_status`` and ``clocks.met_target``."""
+
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.CASCADE, related_name="stopped_clocks"
+    )
+    clock = models.CharField(max_length=32)
+    started_at = models.DateTimeField()
+    stopped_at = models.DateTimeField()
+    # Stopped on or before its limit (its target when it has no limit).
+    met = models.BooleanField()
+    # Stopped on or before its target; None when the clock has no target.
+    target_met = models.BooleanField(null=True)
+    # The closure-summary clock: the last key date of the referral (None: none, or
+    # another clock). The clock did not run while that date was still to come, so the
+    # figures of a period ending before it leave the clock out.
+    last_key_date = models.DateField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "clock"], name="one_stop_per_clock")
+        ]
+        indexes = [models.Index(fields=["stopped_at"], name="stopped_clock_at")]
+
+    def __str__(self) -> str:
+        return f"{self.clock} stopped on referral {self.referral_id}"

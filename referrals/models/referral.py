@@ -165,6 +165,9 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
         indexes = [
             # The triage queue and the clock sweep read open referrals by state and age.
             models.Index(fields=["state", "submitted_at"], name="referral_state_submitted"),
+            # The monitoring figures read a period's referrals by these dates.
+            models.Index(fields=["first_submitted_at"], name="referral_first_submitted"),
+            models.Index(fields=["closed_at"], name="referral_closed_at"),
         ]
 
     def __str__(self) -> str:

@@ -56,6 +56,8 @@ class TherapySession(models.Model):
 
     class Meta:
         ordering = ["held_at"]
+        # The monitoring figures read a period's sessions by when they were held.
+        indexes = [models.Index(fields=["held_at"], name="session_held_at")]
 
     @property
     def counts_toward_cap(self) -> bool:

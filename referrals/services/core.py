@@ -23,6 +23,7 @@ from django_fsm import ConcurrentTransition
 
 from accounts.models import AuditEvent
 from referrals.chasing.deadlines import refresh_deadlines
+from referrals.chasing.stopped import refresh_stopped_clocks
 from referrals.models import Referral, TransitionLog
 
 
@@ -153,8 +154,9 @@ def held_when_it_could_be(
 
 def moves_clocks(service):
     """Mark a service that starts, stops or pauses a clock: once it has done its work,
-    inside its transaction, the referral's stored deadlines (``ClockDeadline``) are
-    rewritten from ``sla.clock_runs``, so lists and the sweep read them as they are now."""
+    inside its transaction, the referral's stored deadlines (``ClockDeadline``) and
+    stopped clocks (``StoppedClock``) are rewritten from ``sla.clock_runs``, so lists,
+    the sweep and the monitoring figures read them as they are now."""
 
     @functools.wraps(service)
     def wrapper(*args, **kwargs):
@@ -163,6 +165,7 @@ def moves_clocks(service):
         if referral_id is None:
             referral_id = result.pk if isinstance(result, Referral) else result.referral_id
         refresh_deadlines([referral_id])
+        refresh_stopped_clocks([referral_id])
         return result
 
     return wrapper

@@ -4,8 +4,9 @@ The period travels as ``?start=YYYY-MM-DD&end=YYYY-MM-DD``: dates only, nothing
 about any person. A reader without case access sees whole months and quarters only
 (``periods.period_for``). Every read of the dashboard and every download is audited
 with the period. A PDF over more than ``CIRS_REPORT_ASYNC_THRESHOLD`` referrals is
-built in the background; its address then says it is being prepared, and serves it
-to the reader who asked once it is ready.
+built in the background; its address then says it is being prepared (the page asks
+``report_status`` every few seconds and offers the download), and serves it to the
+reader who asked once it is ready.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_safe
@@ -177,6 +178,24 @@ def _download(request: HttpRequest, extension: str, content_type: str, render_fi
 
 @login_required
 @require_safe
+def report_status(request: HttpRequest) -> JsonResponse:
+    """Whether the reader's own PDF for the period is being prepared ("pending"), ready
+    or failed ("none" if they have not asked for it): the page that says it is being
+    prepared asks this every few seconds, then offers the download. A status only, for
+    the reader's own request: no figures, nothing to audit."""
+    perms.require(request.user, perms.can_see_reports)
+    _, period = _period_form(request)
+    if period is None:
+        return JsonResponse({"status": "none"}, status=400)
+    parts = parts_for(period, any_dates=may_choose_any_dates(request.user))
+    job = background.latest_export(
+        user=request.user, period=period, split_by_month=parts is not None
+    )
+    return JsonResponse({"status": job.status if job is not None else "none"})
+
+
+@login_required
+@require_safe
 def report_pdf(request: HttpRequest) -> HttpResponse:
     return _download(request, "pdf", "application/pdf", exports.report_pdf)
 
@@ -201,6 +220,7 @@ def report_xlsx(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("report.pdf", report_pdf, name="report_pdf"),
+    path("report-status", report_status, name="report_status"),
     path("report.csv", report_csv, name="report_csv"),
     path("report.xlsx", report_xlsx, name="report_xlsx"),
 ]

@@ -29,3 +29,38 @@ document.addEventListener("submit", function (event) {
     field.focus({ preventScroll: true });
   });
 })();
+
+// A monitoring PDF being prepared in the background: ask every few seconds whether it
+// is ready, then offer the download in the status message (read out by screen
+// readers). It stops asking after 10 minutes, so an open page does not keep the
+// session from its idle sign-out; "Check again" still works without this.
+(function () {
+  var box = document.querySelector("[data-report-status]");
+  if (!box || !window.fetch) return;
+  var status = box.querySelector("[role=status]");
+  var started = Date.now();
+  var LIMIT = 10 * 60 * 1000;
+  function later() {
+    var waited = Date.now() - started;
+    if (waited < LIMIT) setTimeout(ask, waited < 60 * 1000 ? 3000 : 15000);
+  }
+  function ask() {
+    fetch(box.dataset.reportStatus, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (body && body.status === "ready") {
+          var link = document.createElement("a");
+          link.href = box.dataset.reportUrl;
+          link.textContent = "Download the report (PDF)";
+          status.textContent = "Your report is ready. ";
+          status.appendChild(link);
+        } else if (body && body.status === "failed") {
+          window.location.reload(); // the page then says so, with "try again"
+        } else {
+          later();
+        }
+      })
+      .catch(later);
+  }
+  later();
+})();

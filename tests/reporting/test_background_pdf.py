@@ -89,6 +89,55 @@ def test_a_large_report_is_prepared_in_the_background_then_downloaded(
     assert ReportExport.objects.count() == 1
 
 
+STATUS = "reporting:report_status"
+
+
+def test_the_preparing_page_asks_whether_its_report_is_ready_then_offers_it(
+    client, service_lead, psw, two_referrals, settings, django_capture_on_commit_callbacks
+):
+    """The page that says the report is being prepared names the status address that
+    its script asks (static/cirs/cirs.js); the status says "ready" once the worker has
+    built it, and only to the reader who asked."""
+    settings.CIRS_REPORT_ASYNC_THRESHOLD = 1
+    client.force_login(service_lead)
+    assert client.get(reverse(STATUS), _quarter_query()).json() == {"status": "none"}
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        page = client.get(reverse(PDF), _quarter_query())
+    query = "start={start}&amp;end={end}".format(**_quarter_query())
+    assert f'data-report-status="{reverse(STATUS)}?{query}"' in page.content.decode()
+    assert f'data-report-url="{reverse(PDF)}?{query}"' in page.content.decode()
+    assert client.get(reverse(STATUS), _quarter_query()).json() == {"status": "pending"}
+
+    queued[0]()
+    assert client.get(reverse(STATUS), _quarter_query()).json() == {"status": "ready"}
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.DOWNLOAD).exists()
+    client.force_login(psw)  # someone else: their own request only, and they made none
+    assert client.get(reverse(STATUS), _quarter_query()).json() == {"status": "none"}
+
+
+def test_the_status_of_a_report_that_failed_or_of_nonsense_dates(
+    client,
+    service_lead,
+    two_referrals,
+    settings,
+    monkeypatch,
+    therapist,
+    django_capture_on_commit_callbacks,
+):
+    settings.CIRS_REPORT_ASYNC_THRESHOLD = 1
+    monkeypatch.setattr(background, "build_pdf", lambda *a, **k: 1 / 0)
+    client.force_login(service_lead)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(reverse(PDF), _quarter_query())
+
+    assert client.get(reverse(STATUS), _quarter_query()).json() == {"status": "failed"}
+    nonsense = client.get(reverse(STATUS), {"start": "2026-02-30", "end": "2026-03-31"})
+    assert nonsense.status_code == 400
+    client.force_login(therapist.user)
+    assert client.get(reverse(STATUS), _quarter_query()).status_code == 403
+
+
 def test_the_dashboard_lists_the_readers_own_reports(client, service_lead, psw, two_referrals):
     period = Period.current_quarter()
     background.request_export(user=psw, period=period, split_by_month=False)

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from referrals.models import Referral
+from referrals import services
+from referrals.models import ExitPathway, Referral, Review
 from reporting.figures import monitoring_figures, pseudonym
 from reporting.periods import Period
 from reporting.sections import protect
@@ -178,3 +179,64 @@ def test_figures_take_the_same_number_of_queries_for_5_and_50_referrals(
 
     assert small.referrals_total == 5
     assert large.referrals_total == 50
+
+
+def _reviewed(flow, *, key_date=None, contact_at=None, close_at):
+    """An individual case started Monday 5 October 2026 with three sessions that day,
+    reviewed ("close") on 6 October, closed at ``close_at``."""
+    with travel(london(2026, 10, 5, 10, 0)):
+        referral = flow.referral(Referral.State.ACTIVE, sessions=3)
+    with travel(london(2026, 10, 6, 10, 0)):
+        services.record_review(
+            referral_id=referral.pk, by=flow.therapist.user, outcome=Review.Outcome.CLOSE
+        )
+        if key_date is not None:
+            services.save_key_date(
+                referral_id=referral.pk, by=flow.therapist.user, kind="inquest", date=key_date
+            )
+    if contact_at is not None:
+        with travel(contact_at):
+            services.record_manager_contact(
+                referral_id=referral.pk, by=flow.therapist.user, contacted_at=contact_at
+            )
+    with travel(close_at):
+        services.close_referral(
+            referral_id=referral.pk,
+            by=flow.therapist.user,
+            exit_pathways=ExitPathway.objects.filter(code="no_further_support"),
+            comments="Support came to a natural end.",
+            key_date_follow_up="The team manager" if key_date else "",
+        )
+    return referral
+
+
+def test_review_contact_and_closure_clocks_and_a_closure_held_by_a_key_date(flow):
+    # X: manager contacted 7 working days on (past the 5-day limit); closed on 2 November,
+    # 20 working days after its last session, with an inquest still to come on 10 January.
+    _reviewed(
+        flow,
+        key_date=date(2027, 1, 10),
+        contact_at=london(2026, 10, 14, 10, 0),
+        close_at=london(2026, 11, 2, 10, 0),
+    )
+    # Y: closed two working days after its last session.
+    _reviewed(flow, close_at=london(2026, 10, 7, 10, 0))
+    q3 = Period(start=date(2026, 10, 1), end=date(2026, 12, 31))
+
+    def sla(period, parts=None):
+        figures = monitoring_figures(period, parts=parts)
+        return figures, {row.clock: (row.met, row.breached, row.target_met) for row in figures.sla}
+
+    figures, rows = sla(q3)
+    assert rows["review"] == (2, 0, None)  # both recorded a working day on
+    assert rows["manager_contact"] == (0, 1, None)  # only X's was recorded: late
+    # X's closure clock waited for the inquest, still to come at the end of December.
+    assert rows["closure_summary"] == (1, 0, None)
+    # A period that ends after the inquest counts it: late.
+    _, rows = sla(Period(start=date(2026, 11, 1), end=date(2027, 1, 31)))
+    assert rows["closure_summary"] == (0, 1, None)
+    # Split into months, each month leaves X out too (November ends before 10 January).
+    split, _ = sla(q3, q3.months())
+    by_month = [{r.clock: (r.met, r.breached) for r in part.sla} for part in split.parts]
+    assert [m["closure_summary"] for m in by_month] == [(1, 0), (0, 0), (0, 0)]
+    assert replace(split, parts=[]) == replace(figures, generated_at=split.generated_at)

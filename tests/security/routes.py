@@ -178,6 +178,7 @@ OTHER_ROUTES: dict[str, Use] = {
     "therapists:therapist_add": Use((GET, POST), "coordinator"),
     "reporting:dashboard": Use((GET,), "service_lead"),
     "reporting:report_pdf": Use((GET,), "service_lead"),
+    "reporting:report_status": Use((GET,), "service_lead"),
     "reporting:report_csv": Use((GET,), "service_lead"),
     "reporting:report_xlsx": Use((GET,), "service_lead"),
 }

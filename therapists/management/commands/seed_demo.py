@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, group_name
 from referrals import services
-from referrals.chasing import refresh_deadlines
+from referrals.chasing import refresh_deadlines, refresh_stopped_clocks
 from referrals.models import (
     CriticalIncident,
     ExitPathway,
@@ -267,6 +267,7 @@ class Command(BaseCommand):
                     TransitionLog.objects.filter(pk=log.pk).update(at=log.at - age)
                 # Its clocks now started earlier: store their deadlines again.
                 refresh_deadlines([referral.pk])
+                refresh_stopped_clocks([referral.pk])
 
     def _group_referral(self, users, teams, therapists, provider):
         lead, psw, coordinator = users["lead"], users["psw"], users["coordinator"]
