@@ -6,6 +6,15 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from accounts.models import AuditEvent
+from config.middleware import defer_write
+
+
+def _write(request: HttpRequest, event: AuditEvent) -> AuditEvent:
+    """A page that is read writes its row with the session, in one commit, on the way
+    out (``config.middleware.SessionMiddleware``); anything else writes it now."""
+    if not defer_write(request, event):
+        event.save()
+    return event
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -22,7 +31,7 @@ def record_access(
     detail: str = "",
 ) -> AuditEvent:
     user = request.user if request.user.is_authenticated else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         user=user,
         action=action,
         object_type=object_type,
@@ -32,6 +41,7 @@ def record_access(
         request_id=getattr(request, "id", ""),
         detail=detail[:300],
     )
+    return _write(request, event)
 
 
 def record_list_view(
@@ -41,7 +51,7 @@ def record_list_view(
     page of 50 names is one insert, whatever the number of rows."""
     ids = [str(pk) for pk in ids]
     user = request.user if request.user.is_authenticated else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         user=user,
         action=AuditEvent.Action.VIEW,
         object_type=object_type,
@@ -52,3 +62,4 @@ def record_list_view(
         request_id=getattr(request, "id", ""),
         detail=(detail or "list")[:300],
     )
+    return _write(request, event)

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import (
+    Aggregate,
     CharField,
     Count,
     Exists,
     F,
+    Field,
+    Min,
     OuterRef,
     Prefetch,
     QuerySet,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce, Concat, JSONArray
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -115,25 +118,49 @@ def get_referral_for_user(
     return referral
 
 
-def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[Referral]:
-    """Referrals with their running clocks' stored deadlines (one prefetch query, as
-    ``running_deadlines``) and ``next_due``, the soonest next deadline among them, as a
-    SQL subquery a list can sort and filter on."""
-    today = timezone.localdate(now)
-    stored = ClockDeadline.objects.filter(running(today))
-    soonest = (
-        stored.filter(referral=OuterRef("pk"))
-        .annotate(due=due_expression(now))
-        .order_by(F("due").asc(nulls_last=True))
-        .values("due")[:1]
+class JSONList(Aggregate):
+    """The rows' values as one JSON list (PostgreSQL ``JSON_AGG``, SQLite
+    ``JSON_GROUP_ARRAY``). Read back with ``json.loads`` where the driver hands over
+    text (``deadlines.parse_moments``)."""
+
+    function = "JSON_AGG"
+    output_field = Field()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+def next_due(now: datetime) -> Subquery:
+    """The soonest next deadline among a referral's running clocks (the target until it
+    passes, then the limit), as a SQL subquery a list sorts and filters on."""
+    return Subquery(
+        ClockDeadline.objects.filter(running(timezone.localdate(now)), referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(soonest=Min(due_expression(now)))
+        .values("soonest")
     )
-    return referrals.annotate(next_due=Subquery(soonest)).prefetch_related(
-        Prefetch(
-            "clock_deadlines",
-            queryset=stored.order_by("limit_at", "pk"),
-            to_attr="running_deadlines",
+
+
+def running_deadlines(now: datetime) -> Subquery:
+    """A referral's running clocks' stored moments in one JSON value ([clock, near,
+    target, limit, id] each): a page of rows brings its badges without a query of its
+    own (``deadlines.parse_moments`` reads it)."""
+    return Subquery(
+        ClockDeadline.objects.filter(running(timezone.localdate(now)), referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(
+            rows=JSONList(JSONArray("clock", "near_at", "target_at", "limit_at", "pk"))
         )
+        .values("rows")
     )
+
+
+def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[Referral]:
+    """Referrals with ``next_due`` (``next_due``) and their running clocks' stored
+    moments (``running_deadlines_json``, read by ``deadlines.parse_moments``)."""
+    return referrals.annotate(next_due=next_due(now), running_deadlines_json=running_deadlines(now))
 
 
 def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:

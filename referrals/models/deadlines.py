@@ -10,8 +10,10 @@ clock, and by the sweep when it has sent a chase.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Case, F, Q, When
@@ -61,6 +63,83 @@ def status_filter(status: str, now: datetime, prefix: str = "") -> Q:
     return ~past & ~q(target_at__lt=now) & ~q(near_at__lt=now)
 
 
+def due_moment(target_at, limit_at, now: datetime):
+    """The next deadline that matters: the target until it passes, then the limit."""
+    if target_at is not None and now <= target_at:
+        return target_at
+    return limit_at
+
+
+def deadline_status(near_at, target_at, limit_at, now: datetime) -> str:
+    """Within time, near (or past the target) or past the limit, at ``now``."""
+    if limit_at is not None and now > limit_at:
+        return ClockStatusCode.PAST
+    if target_at is not None and now > target_at:
+        return ClockStatusCode.NEAR
+    if near_at is not None and now > near_at:
+        return ClockStatusCode.NEAR
+    return ClockStatusCode.OK
+
+
+BADGES = {ClockStatusCode.PAST: "breached", ClockStatusCode.NEAR: "near"}
+
+
+class Moments(NamedTuple):
+    """A running clock's stored moments, as a list page reads them (no model row)."""
+
+    clock: str
+    near_at: datetime | None
+    target_at: datetime | None
+    limit_at: datetime | None
+    pk: int = 0
+
+    def due_at(self, now: datetime) -> datetime | None:
+        return due_moment(self.target_at, self.limit_at, now)
+
+    def status(self, now: datetime) -> str:
+        return deadline_status(self.near_at, self.target_at, self.limit_at, now)
+
+    def reading(self, label: str, now: datetime) -> StoredReading:
+        return stored_reading(self, label, now)
+
+
+def _moment(value) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    # SQLite keeps UTC without an offset; PostgreSQL's JSON carries it.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def parse_moments(value) -> list[Moments]:
+    """The JSON list ``selectors.with_deadlines`` reads with each row ([clock, near,
+    target, limit, id] per running clock) as ``Moments``, soonest limit first (the order
+    the stored rows were read in before: limit, then id; no limit last)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    rows = [
+        Moments(clock, _moment(near), _moment(target), _moment(limit), pk)
+        for clock, near, target, limit, pk in value
+    ]
+    rows.sort(key=lambda m: (m.limit_at is None, m.limit_at or datetime.min.replace(tzinfo=UTC), m.pk))
+    return rows
+
+
+def stored_reading(row, label: str, now: datetime) -> StoredReading:
+    """A badge's reading of a stored deadline (a ``ClockDeadline`` or ``Moments``)."""
+    status = deadline_status(row.near_at, row.target_at, row.limit_at, now)
+    return StoredReading(
+        clock=row.clock,
+        label=label,
+        due_at=due_moment(row.target_at, row.limit_at, now),
+        badge=BADGES.get(status, "ok"),
+        status=status,
+        deadline=row,
+    )
+
+
 class ClockDeadline(models.Model):
     referral = models.ForeignKey(
         "referrals.Referral", on_delete=models.CASCADE, related_name="clock_deadlines"
@@ -98,30 +177,13 @@ class ClockDeadline(models.Model):
 
     def due_at(self, now: datetime) -> datetime | None:
         """The next deadline that matters: the target until it passes, then the limit."""
-        if self.target_at is not None and now <= self.target_at:
-            return self.target_at
-        return self.limit_at
+        return due_moment(self.target_at, self.limit_at, now)
 
     def status(self, now: datetime) -> str:
-        if self.limit_at is not None and now > self.limit_at:
-            return ClockStatusCode.PAST
-        if self.target_at is not None and now > self.target_at:
-            return ClockStatusCode.NEAR
-        if self.near_at is not None and now > self.near_at:
-            return ClockStatusCode.NEAR
-        return ClockStatusCode.OK
+        return deadline_status(self.near_at, self.target_at, self.limit_at, now)
 
     def reading(self, label: str, now: datetime | None = None) -> StoredReading:
-        now = now or timezone.now()
-        status = self.status(now)
-        return StoredReading(
-            clock=self.clock,
-            label=label,
-            due_at=self.due_at(now),
-            badge={"past": "breached", "near": "near"}.get(status, "ok"),
-            status=status,
-            deadline=self,
-        )
+        return stored_reading(self, label, now or timezone.now())
 
 
 @dataclass(frozen=True)
@@ -134,5 +196,5 @@ class StoredReading:
     due_at: datetime | None
     badge: str
     status: str
-    deadline: ClockDeadline
+    deadline: ClockDeadline | Moments
     is_running: bool = True

@@ -172,7 +172,12 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
 
     @property
     def reference(self) -> str:
-        return f"CIRS-{self.pk:05d}" if self.pk else "CIRS-new"
+        return self.reference_for(self.pk)
+
+    @staticmethod
+    def reference_for(pk: int | None) -> str:
+        """The reference people quote ("CIRS-00042"), from the id alone (list rows)."""
+        return f"CIRS-{pk:05d}" if pk else "CIRS-new"
 
     @property
     def is_group(self) -> bool:

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django_fsm import has_transition_perm
 
@@ -98,31 +99,68 @@ class TimelineEntry:
     note: str
     status: str
 
+    @property
+    def when(self) -> str:
+        """"7 December 2026, 14:30", local time (as ``|date:"j F Y, H:i"`` wrote it)."""
+        local = timezone.localtime(self.at)
+        return f"{local.day} {local:%B %Y, %H:%M}"
+
+
+STATE_WORDS = dict(Referral.State.choices)
+
 
 def timeline_for(referral: Referral, user, logs=None) -> list[TimelineEntry]:
     """The referral's transitions in plain words, as this person may see them."""
-    detailed = perms.can_see_session_activity(referral, user)
     logs = referral.transitions.all() if logs is None else logs
+    return timeline_from(
+        [
+            (log.event, log.at, str(log.by) if log.by_id else "", log.note, log.to_state)
+            for log in logs
+        ],
+        detailed=perms.can_see_session_activity(referral, user),
+    )
+
+
+def timeline_from(logs, *, detailed: bool) -> list[TimelineEntry]:
+    """``timeline_for`` from plain values: (event, at, who, note, to_state) each."""
     entries = []
-    for log in logs:
-        if log.event in SESSION_EVENTS and not detailed:
+    for event, at, by, note, to_state in logs:
+        if event in SESSION_EVENTS and not detailed:
             continue
         entries.append(
             TimelineEntry(
-                at=log.at,
-                words=TIMELINE_WORDS.get(log.event, log.event.replace("_", " ").capitalize()),
-                by=str(log.by) if log.by_id else "",
-                note=log.note if detailed else "",
-                status=Referral.State(log.to_state).label,
+                at=at,
+                words=TIMELINE_WORDS.get(event, event.replace("_", " ").capitalize()),
+                by=by,
+                note=note if detailed else "",
+                status=STATE_WORDS[to_state],
             )
         )
     return entries
+
+
+# The transitions that open a referral's form again, and the states they start from.
+EDITS = (Referral.edit_draft, Referral.edit_after_information_request)
 
 
 def may_edit(referral: Referral, user) -> bool:
     return has_transition_perm(referral.edit_draft, user) or has_transition_perm(
         referral.edit_after_information_request, user
     )
+
+
+def may_edit_row(row, user) -> bool:
+    """``may_edit`` for a list row (``rows.ReferralRow``): the same transitions'
+    sources, conditions and permissions, asked of the row's values."""
+    for edit in EDITS:
+        meta = edit._django_fsm
+        if (
+            meta.has_transition(row.state)
+            and meta.conditions_met(row, row.state)
+            and meta.has_transition_perm(row, row.state, user)
+        ):
+            return True
+    return False
 
 
 def open_question(referral: Referral):
