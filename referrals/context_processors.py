@@ -7,7 +7,6 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 
 from referrals.models import Notification, Referral
 from referrals.navigation import navigation_for
-from referrals.selectors import referrals_visible_to
 
 
 def _facts(user) -> tuple[bool, int]:
@@ -19,14 +18,16 @@ def _facts(user) -> tuple[bool, int]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    own = referrals_visible_to(user).filter(staff_user=user).exclude(state=Referral.State.DRAFT)
-    row = (
+    # A referral that names this person as its staff member, past draft: whatever their
+    # role, such a referral is one they may see (``Referral.objects.visible_to``).
+    own = Referral.objects.filter(staff_user=OuterRef("pk")).exclude(state=Referral.State.DRAFT)
+    rows = list(
         get_user_model()
         .objects.filter(pk=user.pk)
+        .order_by()
         .values_list(Exists(own), Subquery(unread))
-        .first()
     )
-    return (bool(row[0]), row[1] or 0) if row else (False, 0)
+    return (bool(rows[0][0]), rows[0][1] or 0) if rows else (False, 0)
 
 
 def cirs(request):

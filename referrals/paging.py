@@ -7,11 +7,11 @@ links are small forms that post the same fields again, so a name never sits in a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Func, IntegerField, QuerySet, Subquery, Window
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
 
 PER_PAGE = 50
@@ -64,44 +64,43 @@ def _number(value) -> int:
         return 1
 
 
-def count_of(items: QuerySet) -> Subquery:
-    """How many rows ``items`` has, as a scalar subquery another query carries."""
-    return Subquery(
-        items.order_by().values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))
-    )
-
-
-def _total(row) -> int:
-    return row["_page_total"] if isinstance(row, dict) else row._page_total
-
-
 def _page_of_queryset(
     items: QuerySet, number: int, per_page: int, rows_for: Callable | None = None
 ) -> tuple[list, int, int]:
-    """One query for a page and the total. Past the last page, one COUNT finds the last
-    page and one query reads it.
+    """One query for a page and the total (``COUNT(*) OVER ()`` rides along with the
+    rows). Past the last page, one COUNT finds the last page and one query reads it.
 
-    Without ``rows_for``, ``COUNT(*) OVER ()`` rides along with the rows. With it, the
-    list is sorted and cut on its ids alone (a subquery), and ``rows_for`` reads the
-    page's rows for those ids, with the total beside them (``count_of``): the wide
-    rows (joins, JSON, texts) are read for the page only, never for the whole list."""
+    With ``rows_for``, that query reads only the page's ids (the list is sorted and
+    cut on narrow rows), and ``rows_for(ids)`` reads what the page shows for those ids
+    in a second query: the wide rows (joins, JSON, texts) are read for the page only,
+    never for the whole list. Its rows (dicts or objects with ``pk``) are put back in
+    the list's order here."""
     offset = (number - 1) * per_page
 
-    def read(start: int, counted: bool) -> list:
+    def read(start: int) -> tuple[list, int]:
+        counted = items.annotate(_page_total=Window(Count("*")))
         if rows_for is None:
-            page = items.annotate(_page_total=Window(Count("*"))) if counted else items
-            return list(page[start : start + per_page])
-        page = rows_for(items.values("pk")[start : start + per_page])
-        return list(page.annotate(_page_total=count_of(items)) if counted else page)
+            page = list(counted[start : start + per_page])
+            return page, (page[0]._page_total if page else 0)
+        found = list(counted.values_list("pk", "_page_total")[start : start + per_page])
+        if not found:
+            return [], 0
+        ids = [pk for pk, _total in found]
+        by_pk = {_pk(row): row for row in rows_for(ids)}
+        return [by_pk[pk] for pk in ids if pk in by_pk], found[0][1]
 
-    rows = read(offset, True)
+    rows, total = read(offset)
     if rows:
-        return rows, _total(rows[0]), number
+        return rows, total, number
     total = items.count() if number > 1 else 0
     if total == 0:
         return [], 0, 1
     last = (total - 1) // per_page + 1
-    return read((last - 1) * per_page, False), total, last
+    return read((last - 1) * per_page)[0], total, last
+
+
+def _pk(row) -> int:
+    return row["pk"] if isinstance(row, dict) else row.pk
 
 
 def paginate(
@@ -111,12 +110,12 @@ def paginate(
     per_page: int = PER_PAGE,
     data=None,
     post_fields: list[tuple[str, str]] | None = None,
-    rows_for: Callable[[QuerySet], QuerySet] | None = None,
+    rows_for: Callable[[list[int]], Iterable] | None = None,
 ) -> Page:
     """The page asked for in ``data`` (default: the query string) of ``items``; for a
     queryset, one query brings the rows and the total. The other fields of ``data``
     are kept in the page links. ``rows_for``: see ``_page_of_queryset``; it gets the
-    page's ids as a subquery and returns the rows in the list's order."""
+    page's ids (a list) and returns their rows, in any order."""
     data = request.GET if data is None else data
     number = _number(data.get("page"))
     if isinstance(items, QuerySet):

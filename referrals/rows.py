@@ -38,7 +38,7 @@ def badge_html(reading) -> SafeString:
     on track, near or past its limit. Ends with a newline, as the template it
     replaced did, so the pages are the same to the byte."""
     if not reading:
-        return mark_safe("")  # noqa: S308 - empty
+        return mark_safe("")
     label = reading.label
     if reading.badge == "breached":
         deadline = reading.deadline
@@ -72,14 +72,14 @@ class ReferralRow:
     hands them to the same predicates the referral page uses, without a model object."""
 
     __slots__ = (
-        "pk",
-        "kind",
-        "state",
         "created_by_id",
+        "kind",
         "line_manager_id",
+        "pk",
         "staff_user_id",
-        "therapist_id",
+        "state",
         "therapist",
+        "therapist_id",
     )
 
     class _Therapist:
@@ -117,7 +117,7 @@ class ReferralRow:
 
 
 def working_days_words(started_at: datetime | None, now: datetime) -> str:
-    """"3 working days" (an age in whole working days, as the lists show it)."""
+    """ "3 working days" (an age in whole working days, as the lists show it)."""
     if started_at is None:
         return " working days"
     age = clocks.working_days_age(started_at, now)

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from django.db.models import (
     Aggregate,
+    Case,
     CharField,
     Count,
+    DateTimeField,
     Exists,
     F,
     Field,
     Min,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Concat, JSONArray
 from django.http import Http404, HttpRequest
@@ -34,7 +39,7 @@ from referrals.models import (
     TherapySession,
     TransitionLog,
 )
-from referrals.models.deadlines import due_expression, running, status_filter
+from referrals.models.deadlines import due_expression, parse_moment, running, status_filter
 
 
 def referrals_visible_to(user):
@@ -130,15 +135,44 @@ class JSONList(Aggregate):
         return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
 
 
-def next_due(now: datetime) -> Subquery:
+def next_due_from_rows(now: datetime) -> Subquery:
     """The soonest next deadline among a referral's running clocks (the target until it
-    passes, then the limit), as a SQL subquery a list sorts and filters on."""
+    passes, then the limit), read from its stored rows: a subquery per referral."""
     return Subquery(
         ClockDeadline.objects.filter(running(timezone.localdate(now)), referral=OuterRef("pk"))
         .order_by()
         .values("referral")
         .annotate(soonest=Min(due_expression(now)))
         .values("soonest")
+    )
+
+
+def next_due(now: datetime) -> Case:
+    """``next_due_from_rows``, read from the referral's own brief of its rows
+    (``Referral.clocks_*``) wherever that gives the same moment, so a list sorts all
+    its referrals without a subquery for each:
+
+    * past a limit: the soonest limit (any clock past its limit is past its target, so
+      its next deadline is that limit, and no other clock's comes sooner);
+    * no target passed yet: the soonest first deadline (each clock's target, or its
+      limit when it has none);
+    * between a target and its limit, or a held clock started since the rows were
+      stored: the rows themselves (few referrals at any moment).
+
+    ``tests/referrals/test_urgency.py`` checks it against ``next_due_from_rows``."""
+    # One subquery in the expression, not two: PostgreSQL prices every branch of a CASE
+    # for every row (a dearer plan is compiled just in time, which costs more).
+    brief_holds = Q(clocks_held_until__isnull=True) | Q(
+        clocks_held_until__gte=timezone.localdate(now)
+    )
+    return Case(
+        When(brief_holds & Q(clocks_limit_at__lt=now), then=F("clocks_limit_at")),
+        When(
+            brief_holds & (Q(clocks_target_at__isnull=True) | Q(clocks_target_at__gte=now)),
+            then=F("clocks_first_at"),
+        ),
+        default=next_due_from_rows(now),
+        output_field=DateTimeField(),
     )
 
 
@@ -150,11 +184,63 @@ def running_deadlines(now: datetime) -> Subquery:
         ClockDeadline.objects.filter(running(timezone.localdate(now)), referral=OuterRef("pk"))
         .order_by()
         .values("referral")
+        .annotate(rows=JSONList(JSONArray("clock", "near_at", "target_at", "limit_at", "pk")))
+        .values("rows")
+    )
+
+
+def counted_sessions() -> Coalesce:
+    """How many sessions count toward a referral's allowance
+    (``Referral.counted_sessions``), as a subquery."""
+    counted = (
+        TherapySession.objects.filter(TherapySession.counted(), referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def transitions_json() -> Subquery:
+    """A referral's transitions in one JSON value ([event, at, first name, last name,
+    username, note, to_state, id] each), read with a list's row (``parse_transitions``)."""
+    return Subquery(
+        TransitionLog.objects.filter(referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
         .annotate(
-            rows=JSONList(JSONArray("clock", "near_at", "target_at", "limit_at", "pk"))
+            rows=JSONList(
+                JSONArray(
+                    "event",
+                    "at",
+                    "by__first_name",
+                    "by__last_name",
+                    "by__username",
+                    "note",
+                    "to_state",
+                    "pk",
+                )
+            )
         )
         .values("rows")
     )
+
+
+def parse_transitions(value) -> list[tuple]:
+    """``transitions_json`` as (event, at, who, note, to_state), in order (time, then
+    id): what ``views.detail.timeline_from`` reads. ``who`` is the person's name as
+    ``str(user)`` gives it, or "" when nobody is recorded."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    logs = []
+    for event, at, first, last, username, note, to_state, pk in value:
+        who = (f"{first} {last}".strip() or username) if username is not None else ""
+        logs.append((parse_moment(at), pk, event, who, note, to_state))
+    logs.sort(key=lambda log: (log[0], log[1]))
+    return [(event, at, who, note, to_state) for at, _pk, event, who, note, to_state in logs]
 
 
 def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[Referral]:
@@ -170,17 +256,21 @@ def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
 
 def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
     """The PSW/SMPE's oversight board: every open referral from submission to closure
-    (not drafts), with its stored deadlines, ``next_due``, the sessions that count
-    toward the allowance, whether more were approved, and the next key date, each as a
-    subquery so the page is three queries whatever the volume."""
-    today = timezone.localdate(now)
-    counted = (
-        TherapySession.objects.filter(TherapySession.counted(), referral=OuterRef("pk"))
-        .order_by()
-        .values("referral")
-        .annotate(n=Count("pk"))
-        .values("n")
+    (not drafts), with ``next_due`` to sort on. Only what sorts and filters: the
+    board's rows are read for one page at a time (``board_rows``)."""
+    return (
+        referrals_visible_to(user)
+        .open()
+        .exclude(state=Referral.State.DRAFT)
+        .annotate(next_due=next_due(now))
     )
+
+
+def board_rows(ids, *, now: datetime):
+    """The board's rows for the referrals ``ids``, as plain values: team, provider, therapist, the running clocks' stored moments, the
+    sessions that count toward the allowance, whether more were approved, and the next
+    key date, each a subquery, so a page is one query whatever the volume."""
+    today = timezone.localdate(now)
     approved = ExtensionRequest.objects.filter(
         referral=OuterRef("pk"), status=ExtensionRequest.Status.APPROVED
     )
@@ -189,18 +279,31 @@ def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
         .order_by("date")
         .values("date")[:1]
     )
-    return with_deadlines(
-        referrals_visible_to(user)
-        .open()
-        .exclude(state=Referral.State.DRAFT)
-        .select_related("incident__team", "provider", "therapist__user", "group")
+    return (
+        Referral.objects.filter(pk__in=ids)
         .annotate(
-            sessions_used=Coalesce(Subquery(counted), 0),
+            deadlines=running_deadlines(now),
+            sessions_used=counted_sessions(),
             extension_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXTENSION)),
             exceptional_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXCEPTIONAL)),
             next_key_date=Subquery(next_key_date),
-        ),
-        now=now,
+        )
+        .values(
+            "pk",
+            "kind",
+            "state",
+            "incident__team__name",
+            "provider__name",
+            "therapist_id",
+            "therapist__user__first_name",
+            "therapist__user__last_name",
+            "therapist__user__username",
+            "deadlines",
+            "sessions_used",
+            "extension_approved",
+            "exceptional_approved",
+            "next_key_date",
+        )
     )
 
 

@@ -22,7 +22,6 @@ from referrals.models.deadlines import parse_moments
 from referrals.permissions import is_coordinator
 from referrals.selectors import (
     most_urgent_first,
-    next_due,
     referrals_visible_to,
     running_deadlines,
     with_deadlines,
@@ -58,26 +57,27 @@ def my_case_rows(ids, *, now: datetime):
     key_dates = KeyDate.objects.filter(referral=OuterRef("pk"), date__gte=today).order_by(
         "date", "pk"
     )
-    return most_urgent_first(
-        Referral.objects.filter(pk__in=ids).annotate(
-            next_due=next_due(now),
+    return (
+        Referral.objects.filter(pk__in=ids)
+        .annotate(
             deadlines=running_deadlines(now),
             attended_sessions=_sessions(TherapySession.counted()),
             group_sessions=_sessions(Q(kind=TherapySession.Kind.GROUP)),
             key_date_on=Subquery(key_dates.values("date")[:1]),
             key_date_kind=Subquery(key_dates.values("kind")[:1]),
         )
-    ).values(
-        "pk",
-        "kind",
-        "state",
-        "staff_name",
-        "incident__team__name",
-        "deadlines",
-        "attended_sessions",
-        "group_sessions",
-        "key_date_on",
-        "key_date_kind",
+        .values(
+            "pk",
+            "kind",
+            "state",
+            "staff_name",
+            "incident__team__name",
+            "deadlines",
+            "attended_sessions",
+            "group_sessions",
+            "key_date_on",
+            "key_date_kind",
+        )
     )
 
 

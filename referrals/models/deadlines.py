@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -32,6 +33,26 @@ def running(today: date) -> Q:
     """Stored rows of clocks running ``today``: a held closure summary waits until the
     day after its last key date (``ClockDeadline.runs_on`` says the same of one row)."""
     return Q(held_until__isnull=True) | Q(held_until__lt=today)
+
+
+def clock_summary() -> dict:
+    """``Referral.clocks_*`` from a referral's stored rows (``ClockDeadline``), as
+    subqueries for one ``UPDATE``: the clocks running when the rows were written (not
+    held), and the earliest day a held one waits for."""
+    rows = (
+        ClockDeadline.objects.filter(referral=models.OuterRef("pk")).order_by().values("referral")
+    )
+    not_held = rows.filter(held_until__isnull=True)
+
+    def first(queryset, aggregate):
+        return models.Subquery(queryset.annotate(m=aggregate).values("m"))
+
+    return {
+        "clocks_limit_at": first(not_held, models.Min("limit_at")),
+        "clocks_target_at": first(not_held, models.Min("target_at")),
+        "clocks_first_at": first(not_held, models.Min(Coalesce("target_at", "limit_at"))),
+        "clocks_held_until": first(rows.filter(held_until__isnull=False), models.Min("held_until")),
+    }
 
 
 def due_expression(now: datetime):
@@ -103,11 +124,12 @@ class Moments(NamedTuple):
         return stored_reading(self, label, now)
 
 
-def _moment(value) -> datetime | None:
+def parse_moment(value) -> datetime | None:
+    """A moment read back from a JSON value (PostgreSQL's carries its offset; SQLite
+    keeps UTC without one)."""
     if value is None:
         return None
     moment = datetime.fromisoformat(value)
-    # SQLite keeps UTC without an offset; PostgreSQL's JSON carries it.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -120,10 +142,12 @@ def parse_moments(value) -> list[Moments]:
     if isinstance(value, str):
         value = json.loads(value)
     rows = [
-        Moments(clock, _moment(near), _moment(target), _moment(limit), pk)
+        Moments(clock, parse_moment(near), parse_moment(target), parse_moment(limit), pk)
         for clock, near, target, limit, pk in value
     ]
-    rows.sort(key=lambda m: (m.limit_at is None, m.limit_at or datetime.min.replace(tzinfo=UTC), m.pk))
+    rows.sort(
+        key=lambda m: (m.limit_at is None, m.limit_at or datetime.min.replace(tzinfo=UTC), m.pk)
+    )
     return rows
 
 

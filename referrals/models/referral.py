@@ -31,7 +31,7 @@ class ReferralQuerySet(models.QuerySet):
             return self.none()
         roles = user.roles
         if roles & {Role.PSW, Role.SMPE}:
-            return self.exclude(state=Referral.State.DRAFT) | self.filter(created_by=user)
+            return self.filter(~Q(state=Referral.State.DRAFT) | Q(created_by=user))
         scope = Q(created_by=user) | Q(line_manager=user) | Q(staff_user=user)
         if Role.COORDINATOR in roles:
             # A subquery, not a join through the coordinators table: no row twice, so
@@ -157,6 +157,16 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
     # Set by every change made through the services: retention of drafts never sent
     # and of referrals that never ended is counted from here (referrals/retention.py).
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The running clocks' stored deadlines (``ClockDeadline``) in brief, kept by
+    # ``chasing.deadlines.refresh_deadlines`` so lists sort by urgency without reading
+    # every clock of every referral (``selectors.next_due``): the soonest limit, the
+    # soonest target, the soonest first deadline (the target, or the limit of a clock
+    # without one), over the clocks running when they were stored; and the day after
+    # which a held closure-summary clock starts (None: none is held).
+    clocks_limit_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clocks_target_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clocks_first_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clocks_held_until = models.DateField(null=True, blank=True, editable=False)
 
     objects = ReferralQuerySet.as_manager()
 

@@ -19,7 +19,12 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AnswerForm
 from referrals.models import Referral
-from referrals.selectors import closure_summary_for, get_referral_for_user
+from referrals.selectors import (
+    closure_summary_for,
+    counted_sessions,
+    get_referral_for_user,
+    referrals_visible_to,
+)
 
 CONFLICT_MESSAGE = services.ReferralChanged.message
 
@@ -101,7 +106,7 @@ class TimelineEntry:
 
     @property
     def when(self) -> str:
-        """"7 December 2026, 14:30", local time (as ``|date:"j F Y, H:i"`` wrote it)."""
+        """ "7 December 2026, 14:30", local time (as ``|date:"j F Y, H:i"`` wrote it)."""
         local = timezone.localtime(self.at)
         return f"{local.day} {local:%B %Y, %H:%M}"
 
@@ -205,7 +210,11 @@ def detail_context(referral: Referral, user) -> dict:
         "timeline": timeline_for(
             referral, user, logs=referral.transitions.select_related("by").order_by("at", "pk")
         ),
-        "sessions_held": referral.counted_sessions(),
+        "sessions_held": (
+            referral.sessions_counted
+            if hasattr(referral, "sessions_counted")
+            else referral.counted_sessions()
+        ),
         "can_edit": can_edit,
         "can_answer": can_answer,
         "open_question": open_question(referral) if can_answer else None,
@@ -230,7 +239,12 @@ def detail_context(referral: Referral, user) -> dict:
 @login_required
 @require_safe
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
-    referral = get_referral_for_user(request, referral_id)
+    # The sessions held, counted in the same query as the referral.
+    referral = get_referral_for_user(
+        request,
+        referral_id,
+        queryset=referrals_visible_to(request.user).annotate(sessions_counted=counted_sessions()),
+    )
     return render(request, "referrals/referral_detail.html", detail_context(referral, request.user))
 
 

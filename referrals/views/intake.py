@@ -25,12 +25,14 @@ from referrals import permissions as perms
 from referrals import services
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
 from referrals.kept import take_kept_post
-from referrals.models import Referral, TransitionLog
+from referrals.models import Referral
 from referrals.paging import paginate
 from referrals.rows import ReferralRow, url_for_each
 from referrals.selectors import (
     get_referral_for_user,
+    parse_transitions,
     referrals_visible_to,
+    transitions_json,
 )
 from referrals.views.detail import (
     STATE_WORDS,
@@ -62,9 +64,11 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
         referrals_visible_to(user)
         .filter(Q(created_by=user) | Q(line_manager=user))
         .order_by("-created_at", "-pk"),
-        rows_for=lambda ids: Referral.objects.filter(pk__in=ids)
-        .order_by("-created_at", "-pk")
-        .values(*ReferralRow.FIELDS, *SHOWN),
+        rows_for=lambda ids: (
+            Referral.objects.filter(pk__in=ids)
+            .annotate(timeline_json=transitions_json())
+            .values(*ReferralRow.FIELDS, *SHOWN, "timeline_json")
+        ),
     )
     items = _items(page.rows, user)
     record_list_view(
@@ -90,25 +94,7 @@ SHOWN = ("staff_name", "incident__team__name", "incident__occurred_on", "group__
 
 def _items(rows, user) -> list[dict]:
     """What each referral on the page shows, worked out once per row
-    (``referrals.rows``); the timelines of the whole page in one query of plain values."""
-    logs: dict[int, list] = {row["pk"]: [] for row in rows}
-    for referral_id, *log in (
-        TransitionLog.objects.filter(referral_id__in=list(logs))
-        .order_by("at", "pk")
-        .values_list(
-            "referral_id",
-            "event",
-            "at",
-            "by__first_name",
-            "by__last_name",
-            "by__username",
-            "note",
-            "to_state",
-        )
-    ):
-        event, at, first, last, username, note, to_state = log
-        who = f"{first} {last}".strip() or username if username is not None else ""
-        logs[referral_id].append((event, at, who, note, to_state))
+    (``referrals.rows``), its timeline from the JSON list read with it."""
     detail = url_for_each("referrals:detail")
     edit = url_for_each("referrals:edit")
     answer = url_for_each("referrals:answer")
@@ -134,7 +120,8 @@ def _items(rows, user) -> list[dict]:
                 "team": values["incident__team__name"],
                 "occurred_on": f"{occurred.day} {occurred:%B %Y}" if occurred else "",
                 "timeline": timeline_from(
-                    logs[pk], detailed=perms.can_see_session_activity(referral, user)
+                    parse_transitions(values["timeline_json"]),
+                    detailed=perms.can_see_session_activity(referral, user),
                 ),
                 "editable": may_edit_row(referral, user),
             }

@@ -82,20 +82,20 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
 
 def _queue_rows(ids, now):
     """The page's rows: only the columns the queue shows, no model objects."""
-    return most_urgent_first(
-        Referral.objects.filter(pk__in=ids).annotate(
-            next_due=next_due(now), deadlines=running_deadlines(now)
+    return (
+        Referral.objects.filter(pk__in=ids)
+        .annotate(deadlines=running_deadlines(now))
+        .values(
+            "pk",
+            "kind",
+            "staff_name",
+            "state",
+            "submitted_at",
+            "incident__team__name",
+            "incident__category",
+            "group__number_of_staff",
+            "deadlines",
         )
-    ).values(
-        "pk",
-        "kind",
-        "staff_name",
-        "state",
-        "submitted_at",
-        "incident__team__name",
-        "incident__category",
-        "group__number_of_staff",
-        "deadlines",
     )
 
 

@@ -57,19 +57,19 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
 
 def _queue_rows(ids, now):
     """The page's rows: only the columns the queue shows, no model objects."""
-    return most_urgent_first(
-        Referral.objects.filter(pk__in=ids).annotate(
-            next_due=next_due(now), deadlines=running_deadlines(now)
+    return (
+        Referral.objects.filter(pk__in=ids)
+        .annotate(deadlines=running_deadlines(now))
+        .values(
+            "pk",
+            "kind",
+            "staff_name",
+            "decided_at",
+            "incident__team__name",
+            "incident__occurred_on",
+            "group__number_of_staff",
+            "deadlines",
         )
-    ).values(
-        "pk",
-        "kind",
-        "staff_name",
-        "decided_at",
-        "incident__team__name",
-        "incident__occurred_on",
-        "group__number_of_staff",
-        "deadlines",
     )
 
 

@@ -37,8 +37,8 @@ from therapists.selectors import (
     my_case_rows,
     next_due_for,
     session_allowance,
-    soonest_stored,
     sooner_of,
+    soonest_stored,
     upcoming_key_dates,
 )
 
@@ -90,7 +90,9 @@ def _shown(rows, now) -> list[dict]:
         key_date = None
         if r["key_date_on"] is not None:
             key_date = KeyDate(kind=r["key_date_kind"], date=r["key_date_on"])
-        due = sooner_of(soonest_stored(parse_moments(r["deadlines"]), now=now), key_date, today=today)
+        due = sooner_of(
+            soonest_stored(parse_moments(r["deadlines"]), now=now), key_date, today=today
+        )
         group = r["kind"] == Referral.Kind.GROUP
         if group:
             n = r["group_sessions"]
