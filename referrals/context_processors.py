@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 
 from referrals.models import Notification, Referral
 from referrals.navigation import navigation_for
+from referrals.selectors import referrals_visible_to
 
 
 def _facts(user) -> tuple[bool, int]:
@@ -18,9 +19,7 @@ def _facts(user) -> tuple[bool, int]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    # A referral that names this person as its staff member, past draft: whatever their
-    # role, such a referral is one they may see (``Referral.objects.visible_to``).
-    own = Referral.objects.filter(staff_user=OuterRef("pk")).exclude(state=Referral.State.DRAFT)
+    own = referrals_visible_to(user).filter(staff_user=user).exclude(state=Referral.State.DRAFT)
     rows = list(
         get_user_model()
         .objects.filter(pk=user.pk)

@@ -46,6 +46,12 @@ def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
 
 
+def page_of(user, ids) -> QuerySet[Referral]:
+    """The referrals ``ids`` (a list page's page, already chosen from what ``user`` may
+    see), read again through ``referrals_visible_to``."""
+    return referrals_visible_to(user).filter(pk__in=ids)
+
+
 def board_filter_choices() -> dict[str, list[tuple[int, str]]]:
     """The providers, therapists (with their provider) and teams for the board's filters,
     in one UNION query. The provider and therapist models belong to the ``therapists``
@@ -266,7 +272,7 @@ def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
     )
 
 
-def board_rows(ids, *, now: datetime):
+def board_rows(user, ids, *, now: datetime):
     """The board's rows for the referrals ``ids``, as plain values: team, provider, therapist, the running clocks' stored moments, the
     sessions that count toward the allowance, whether more were approved, and the next
     key date, each a subquery, so a page is one query whatever the volume."""
@@ -280,7 +286,7 @@ def board_rows(ids, *, now: datetime):
         .values("date")[:1]
     )
     return (
-        Referral.objects.filter(pk__in=ids)
+        page_of(user, ids)
         .annotate(
             deadlines=running_deadlines(now),
             sessions_used=counted_sessions(),

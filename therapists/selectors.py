@@ -22,6 +22,7 @@ from referrals.models.deadlines import parse_moments
 from referrals.permissions import is_coordinator
 from referrals.selectors import (
     most_urgent_first,
+    page_of,
     referrals_visible_to,
     running_deadlines,
     with_deadlines,
@@ -49,7 +50,7 @@ def _sessions(referral_filter: Q) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def my_case_rows(ids, *, now: datetime):
+def my_case_rows(user, ids, *, now: datetime):
     """The "My cases" page's rows for the cases ``ids`` (a subquery, from
     ``cases_for_therapist``): only the columns the page shows, no model objects; the
     sessions and the next key date counted and found in SQL for these rows only."""
@@ -58,7 +59,7 @@ def my_case_rows(ids, *, now: datetime):
         "date", "pk"
     )
     return (
-        Referral.objects.filter(pk__in=ids)
+        page_of(user, ids)
         .annotate(
             deadlines=running_deadlines(now),
             attended_sessions=_sessions(TherapySession.counted()),

@@ -154,7 +154,7 @@ def board(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_triager)
     now = timezone.now()
     form, referrals = _filtered(request, now)
-    page = paginate(request, referrals, rows_for=lambda ids: board_rows(ids, now=now))
+    page = paginate(request, referrals, rows_for=lambda ids: board_rows(request.user, ids, now=now))
     rows = _rows(page.rows, now)
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     return render(
@@ -170,13 +170,13 @@ def board(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _in_order(referrals, now: datetime, chunk: int = 500):
+def _in_order(user, referrals, now: datetime, chunk: int = 500):
     """Every row of the filtered board, most urgent first: the ids in order, then
     ``board_rows`` for 500 at a time."""
     ids = list(referrals.values_list("pk", flat=True))
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
-        by_pk = {row["pk"]: row for row in board_rows(part, now=now)}
+        by_pk = {row["pk"]: row for row in board_rows(user, part, now=now)}
         yield from (by_pk[pk] for pk in part if pk in by_pk)
 
 
@@ -207,7 +207,7 @@ def board_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     count = 0
-    for row in _rows(_in_order(referrals, now), now):
+    for row in _rows(_in_order(request.user, referrals, now), now):
         writer.writerow(
             [
                 csv_safe(value)

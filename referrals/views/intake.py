@@ -30,6 +30,7 @@ from referrals.paging import paginate
 from referrals.rows import ReferralRow, url_for_each
 from referrals.selectors import (
     get_referral_for_user,
+    page_of,
     parse_transitions,
     referrals_visible_to,
     transitions_json,
@@ -65,7 +66,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
         .filter(Q(created_by=user) | Q(line_manager=user))
         .order_by("-created_at", "-pk"),
         rows_for=lambda ids: (
-            Referral.objects.filter(pk__in=ids)
+            page_of(user, ids)
             .annotate(timeline_json=transitions_json())
             .values(*ReferralRow.FIELDS, *SHOWN, "timeline_json")
         ),

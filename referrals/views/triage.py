@@ -26,6 +26,7 @@ from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
     next_due,
+    page_of,
     referrals_visible_to,
     running_deadlines,
 )
@@ -67,7 +68,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         filterset.qs,
         data=data,
         post_fields=post_fields,
-        rows_for=lambda ids: _queue_rows(ids, now),
+        rows_for=lambda ids: _queue_rows(page_of(request.user, ids), now),
     )
     rows = _shown(page.rows, now)
     record_list_view(
@@ -80,22 +81,18 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _queue_rows(ids, now):
+def _queue_rows(referrals, now):
     """The page's rows: only the columns the queue shows, no model objects."""
-    return (
-        Referral.objects.filter(pk__in=ids)
-        .annotate(deadlines=running_deadlines(now))
-        .values(
-            "pk",
-            "kind",
-            "staff_name",
-            "state",
-            "submitted_at",
-            "incident__team__name",
-            "incident__category",
-            "group__number_of_staff",
-            "deadlines",
-        )
+    return referrals.annotate(deadlines=running_deadlines(now)).values(
+        "pk",
+        "kind",
+        "staff_name",
+        "state",
+        "submitted_at",
+        "incident__team__name",
+        "incident__category",
+        "group__number_of_staff",
+        "deadlines",
     )
 
 

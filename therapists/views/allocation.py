@@ -27,6 +27,7 @@ from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
     next_due,
+    page_of,
     referrals_visible_to,
     running_deadlines,
 )
@@ -47,7 +48,9 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
         .filter(state=Referral.State.ACCEPTED)
         .annotate(next_due=next_due(now))
     )
-    page = paginate(request, referrals, rows_for=lambda ids: _queue_rows(ids, now))
+    page = paginate(
+        request, referrals, rows_for=lambda ids: _queue_rows(page_of(request.user, ids), now)
+    )
     rows = _shown(page.rows, now)
     record_list_view(
         request, object_type="referral", ids=[r["pk"] for r in rows], detail="allocation"
@@ -55,21 +58,17 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "therapists/allocation_queue.html", {"rows": rows, "page": page})
 
 
-def _queue_rows(ids, now):
+def _queue_rows(referrals, now):
     """The page's rows: only the columns the queue shows, no model objects."""
-    return (
-        Referral.objects.filter(pk__in=ids)
-        .annotate(deadlines=running_deadlines(now))
-        .values(
-            "pk",
-            "kind",
-            "staff_name",
-            "decided_at",
-            "incident__team__name",
-            "incident__occurred_on",
-            "group__number_of_staff",
-            "deadlines",
-        )
+    return referrals.annotate(deadlines=running_deadlines(now)).values(
+        "pk",
+        "kind",
+        "staff_name",
+        "decided_at",
+        "incident__team__name",
+        "incident__occurred_on",
+        "group__number_of_staff",
+        "deadlines",
     )
 
 

@@ -53,7 +53,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     page = paginate(
         request,
         cases_for_therapist(request.user, now=now),
-        rows_for=lambda ids: my_case_rows(ids, now=now),
+        rows_for=lambda ids: my_case_rows(request.user, ids, now=now),
     )
     rows = _shown(page.rows, now)
     record_list_view(
