@@ -25,31 +25,50 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0006_planned_sessions_and_dates'),
+        ("referrals", "0006_planned_sessions_and_dates"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='referral',
-            name='clocks_first_at',
+            model_name="referral",
+            name="clocks_first_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='clocks_held_until',
+            model_name="referral",
+            name="clocks_held_until",
             field=models.DateField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='clocks_limit_at',
+            model_name="referral",
+            name="clocks_limit_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='referral',
-            name='clocks_target_at',
+            model_name="referral",
+            name="clocks_target_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(
+                    models.Q(("state__in", ("declined", "closed", "withdrawn")), _negated=True),
+                    models.Q(("state", "draft"), _negated=True),
+                ),
+                fields=["id"],
+                include=(
+                    "clocks_limit_at",
+                    "clocks_target_at",
+                    "clocks_first_at",
+                    "clocks_held_until",
+                    "submitted_at",
+                    "created_by_id",
+                    "state",
+                ),
+                name="referral_open_urgency",
+            ),
+        ),
     ]

@@ -175,6 +175,24 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
         indexes = [
             # The triage queue and the clock sweep read open referrals by state and age.
             models.Index(fields=["state", "submitted_at"], name="referral_state_submitted"),
+            # The oversight board sorts every open referral by urgency: this index holds
+            # the open ones only, with what the sort reads (``selectors.next_due``), so
+            # PostgreSQL reads them from the index alone, not the whole table.
+            models.Index(
+                fields=["id"],
+                include=[
+                    "clocks_limit_at",
+                    "clocks_target_at",
+                    "clocks_first_at",
+                    "clocks_held_until",
+                    "submitted_at",
+                    "created_by_id",
+                    "state",
+                ],
+                condition=~Q(state__in=ReferralLifecycle.CLOSED_STATES)
+                & ~Q(state=ReferralState.DRAFT),
+                name="referral_open_urgency",
+            ),
         ]
 
     def __str__(self) -> str:
