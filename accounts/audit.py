@@ -10,6 +10,15 @@ from django.db.models import Q
 from django.http import HttpRequest
 
 from accounts.models import AuditEvent
+from config.middleware import defer_write
+
+
+def _write(request: HttpRequest, event: AuditEvent) -> AuditEvent:
+    """A page that is read writes its row with the session, in one commit, on the way
+    out (``config.middleware.SessionMiddleware``); anything else writes it now."""
+    if not defer_write(request, event):
+        event.save()
+    return event
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -26,7 +35,7 @@ def record_access(
     detail: str = "",
 ) -> AuditEvent:
     user = request.user if request.user.is_authenticated else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         user=user,
         action=action,
         object_type=object_type,
@@ -36,6 +45,7 @@ def record_access(
         request_id=getattr(request, "id", ""),
         detail=detail[:300],
     )
+    return _write(request, event)
 
 
 def record_list_view(
@@ -61,7 +71,7 @@ def record_list_view(
         tokens += extra
         shown += len(extra)
     user = request.user if request.user.is_authenticated else None
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         user=user,
         action=action,
         object_type=object_type,
@@ -72,6 +82,7 @@ def record_list_view(
         request_id=getattr(request, "id", ""),
         detail=(detail or "list")[:300],
     )
+    return _write(request, event)
 
 
 def showed(object_type: str, pk) -> Q:

@@ -30,6 +30,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.utils.http import urlencode
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
+from accounts.backends import user_with_roles
 from accounts.council_accounts import Reason, SignInRefused, council_account
 from accounts.signin_methods import SESSION_KEY, SSO, sso_enabled
 
@@ -160,6 +161,10 @@ class CouncilSignInBackend(OIDCAuthenticationBackend):
         self.OIDC_RP_SIGN_ALGO = "RS256"
         announced = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
         self.accepted_algorithms = ASYMMETRIC_ALGORITHMS.intersection(announced)
+
+    def get_user(self, user_id):
+        """The signed-in person with their roles, in one query (``user_with_roles``)."""
+        return user_with_roles(user_id)
 
     def authenticate(self, request, **kwargs):
         if request is None or "nonce" not in kwargs or not sso_enabled():

@@ -10,7 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, resolve_url
 from django.template.loader import render_to_string
@@ -159,6 +161,51 @@ class SessionTimeoutMiddleware:
             else:
                 request.session[self.LAST_SEEN] = now
         return self.get_response(request)
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's database sessions, with one commit per page instead of two.
+
+    A page that is read (GET or HEAD) writes its read-audit row and then, on the way
+    out, saves the session (its last-seen stamp). Each was a commit of its own, and a
+    commit waits for the disk. Here the rows a page hands to ``defer_write`` are
+    written in the same transaction as the session's save, on the way out, whatever
+    the response (an error page too). If the session cannot be saved, the rows are
+    still written and the error goes on as before. A form post writes at once."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.cirs_deferred_writes = [] if request.method in ("GET", "HEAD") else None
+
+    def process_response(self, request, response):
+        pending = getattr(request, "cirs_deferred_writes", None)
+        request.cirs_deferred_writes = None  # from here on, rows are written at once
+        if not pending:
+            return super().process_response(request, response)
+        failure = None
+        with transaction.atomic():
+            for row in pending:
+                row.save()
+            try:
+                # The session's own save runs in a savepoint: its failure leaves the
+                # rows above to be committed.
+                response = super().process_response(request, response)
+            except Exception as exc:  # noqa: BLE001 - raised again below, after the commit
+                failure = exc
+        if failure is not None:
+            raise failure
+        return response
+
+
+def defer_write(request, row) -> bool:
+    """Save ``row`` (a model instance) with the session at the end of this request, in
+    one transaction (``SessionMiddleware``). False when the request does not defer
+    writes (a form post, or no session middleware): then the caller saves it now."""
+    pending = getattr(request, "cirs_deferred_writes", None)
+    if pending is None:
+        return False
+    pending.append(row)
+    return True
 
 
 class NoStoreMiddleware:

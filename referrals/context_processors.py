@@ -20,13 +20,13 @@ def _facts(user) -> tuple[bool, int]:
         .values("n")
     )
     own = referrals_visible_to(user).filter(staff_user=user).exclude(state=Referral.State.DRAFT)
-    row = (
+    rows = list(
         get_user_model()
         .objects.filter(pk=user.pk)
+        .order_by()
         .values_list(Exists(own), Subquery(unread))
-        .first()
     )
-    return (bool(row[0]), row[1] or 0) if row else (False, 0)
+    return (bool(rows[0][0]), rows[0][1] or 0) if rows else (False, 0)
 
 
 def cirs(request):

@@ -7,6 +7,7 @@ links are small forms that post the same fields again, so a name never sits in a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -63,20 +64,43 @@ def _number(value) -> int:
         return 1
 
 
-def _page_of_queryset(items: QuerySet, number: int, per_page: int) -> tuple[list, int, int]:
-    """One query for a page and the total: ``COUNT(*) OVER ()`` rides along with the
-    rows. Past the last page, one COUNT finds the last page and one query reads it."""
-    counted = items.annotate(_page_total=Window(Count("*")))
+def _page_of_queryset(
+    items: QuerySet, number: int, per_page: int, rows_for: Callable | None = None
+) -> tuple[list, int, int]:
+    """One query for a page and the total (``COUNT(*) OVER ()`` rides along with the
+    rows). Past the last page, one COUNT finds the last page and one query reads it.
+
+    With ``rows_for``, that query reads only the page's ids (the list is sorted and
+    cut on narrow rows), and ``rows_for(ids)`` reads what the page shows for those ids
+    in a second query: the wide rows (joins, JSON, texts) are read for the page only,
+    never for the whole list. Its rows (dicts or objects with ``pk``) are put back in
+    the list's order here."""
     offset = (number - 1) * per_page
-    rows = list(counted[offset : offset + per_page])
+
+    def read(start: int) -> tuple[list, int]:
+        counted = items.annotate(_page_total=Window(Count("*")))
+        if rows_for is None:
+            page = list(counted[start : start + per_page])
+            return page, (page[0]._page_total if page else 0)
+        found = list(counted.values_list("pk", "_page_total")[start : start + per_page])
+        if not found:
+            return [], 0
+        ids = [pk for pk, _total in found]
+        by_pk = {_pk(row): row for row in rows_for(ids)}
+        return [by_pk[pk] for pk in ids if pk in by_pk], found[0][1]
+
+    rows, total = read(offset)
     if rows:
-        return rows, rows[0]._page_total, number
+        return rows, total, number
     total = items.count() if number > 1 else 0
     if total == 0:
         return [], 0, 1
     last = (total - 1) // per_page + 1
-    rows = list(items[(last - 1) * per_page : last * per_page])
-    return rows, total, last
+    return read((last - 1) * per_page)[0], total, last
+
+
+def _pk(row) -> int:
+    return row["pk"] if isinstance(row, dict) else row.pk
 
 
 def paginate(
@@ -86,14 +110,16 @@ def paginate(
     per_page: int = PER_PAGE,
     data=None,
     post_fields: list[tuple[str, str]] | None = None,
+    rows_for: Callable[[list[int]], Iterable] | None = None,
 ) -> Page:
     """The page asked for in ``data`` (default: the query string) of ``items``; for a
     queryset, one query brings the rows and the total. The other fields of ``data``
-    are kept in the page links."""
+    are kept in the page links. ``rows_for``: see ``_page_of_queryset``; it gets the
+    page's ids (a list) and returns their rows, in any order."""
     data = request.GET if data is None else data
     number = _number(data.get("page"))
     if isinstance(items, QuerySet):
-        rows, total, number = _page_of_queryset(items, number, per_page)
+        rows, total, number = _page_of_queryset(items, number, per_page, rows_for)
     else:
         items = list(items)
         total = len(items)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import date, datetime
 
 from django.db.models import (
+    Aggregate,
+    Case,
     CharField,
     Count,
+    DateTimeField,
     Exists,
+    Expression,
     F,
+    Field,
+    Min,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce, Concat, JSONArray
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -31,11 +40,17 @@ from referrals.models import (
     TherapySession,
     TransitionLog,
 )
-from referrals.models.deadlines import due_expression, running, status_filter
+from referrals.models.deadlines import due_expression, parse_moment, running, status_filter
 
 
 def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
+
+
+def page_of(user, ids) -> QuerySet[Referral]:
+    """The referrals ``ids`` (a list page's page, already chosen from what ``user`` may
+    see), read again through ``referrals_visible_to``."""
+    return referrals_visible_to(user).filter(pk__in=ids)
 
 
 def board_filter_choices() -> dict[str, list[tuple[int, str]]]:
@@ -115,25 +130,191 @@ def get_referral_for_user(
     return referral
 
 
-def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[Referral]:
-    """Referrals with their running clocks' stored deadlines (one prefetch query, as
-    ``running_deadlines``) and ``next_due``, the soonest next deadline among them, as a
-    SQL subquery a list can sort and filter on."""
-    today = timezone.localdate(now)
-    stored = ClockDeadline.objects.filter(running(today))
-    soonest = (
-        stored.filter(referral=OuterRef("pk"))
-        .annotate(due=due_expression(now))
-        .order_by(F("due").asc(nulls_last=True))
-        .values("due")[:1]
+class JSONList(Aggregate):
+    """The rows' values as one JSON list (PostgreSQL ``JSON_AGG``, SQLite
+    ``JSON_GROUP_ARRAY``). Read back with ``json.loads`` where the driver hands over
+    text (``deadlines.parse_moments``)."""
+
+    function = "JSON_AGG"
+    output_field = Field()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
+
+
+def next_due_from_rows(now: datetime) -> Subquery:
+    """The soonest next deadline among a referral's running clocks (the target until it
+    passes, then the limit), read from its stored rows: a subquery per referral."""
+    return Subquery(
+        ClockDeadline.objects.filter(running(timezone.localdate(now)), referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(soonest=Min(due_expression(now)))
+        .values("soonest")
     )
-    return referrals.annotate(next_due=Subquery(soonest)).prefetch_related(
-        Prefetch(
-            "clock_deadlines",
-            queryset=stored.order_by("limit_at", "pk"),
-            to_attr="running_deadlines",
+
+
+class _FromRows(Expression):
+    """A subquery over a referral's stored clock rows, written once as SQL: building and
+    compiling the same subquery through the ORM costs one to two milliseconds of every
+    list page. ``sql`` names the referral's id ``{pk}`` (compiled from ``F("pk")``, so
+    it follows the query's own name for the table) and the rows' table and columns by
+    their names below; ``params`` are moments and days, adapted for the database."""
+
+    def __init__(self, sql: str, params: tuple, output_field):
+        super().__init__(output_field=output_field)
+        self.sql, self.params, self.pk = sql, params, F("pk")
+
+    def get_source_expressions(self):
+        return [self.pk]
+
+    def set_source_expressions(self, exprs):
+        (self.pk,) = exprs
+
+    def as_sql(self, compiler, connection):
+        pk_sql, pk_params = compiler.compile(self.pk)
+        ops = connection.ops
+        params = [
+            ops.adapt_datetimefield_value(p)
+            if isinstance(p, datetime)
+            else ops.adapt_datefield_value(p)
+            if isinstance(p, date)
+            else p
+            for p in self.params
+        ]
+        names = {
+            "pk": pk_sql,
+            "rows": ops.quote_name(ClockDeadline._meta.db_table),
+            **{f.name: ops.quote_name(f.column) for f in ClockDeadline._meta.concrete_fields},
+        }
+        return f"({self.sql.format(**names)})", (*params, *pk_params)
+
+
+_RUNNING = "(r.{held_until} IS NULL OR r.{held_until} < %s) AND r.{referral} = {pk}"
+
+
+def _soonest_from_rows(now: datetime) -> _FromRows:
+    """``next_due_from_rows`` as written SQL."""
+    return _FromRows(
+        "SELECT MIN(CASE WHEN r.{target_at} >= %s THEN r.{target_at} ELSE r.{limit_at} END) "
+        "FROM {rows} r WHERE " + _RUNNING,
+        (now, timezone.localdate(now)),
+        DateTimeField(),
+    )
+
+
+def next_due(now: datetime) -> Case:
+    """``next_due_from_rows``, read from the referral's own brief of its rows
+    (``Referral.clocks_*``) wherever that gives the same moment, so a list sorts all
+    its referrals without a subquery for each:
+
+    * past a limit: the soonest limit (any clock past its limit is past its target, so
+      its next deadline is that limit, and no other clock's comes sooner);
+    * no target passed yet: the soonest first deadline (each clock's target, or its
+      limit when it has none);
+    * between a target and its limit, or a held clock started since the rows were
+      stored: the rows themselves (few referrals at any moment).
+
+    ``tests/referrals/test_urgency.py`` checks it against ``next_due_from_rows``. The
+    rows' part is that subquery written once as SQL (``_FromRows``)."""
+    # One subquery in the expression, not two: PostgreSQL prices every branch of a CASE
+    # for every row (a dearer plan is compiled just in time, which costs more).
+    brief_holds = Q(clocks_held_until__isnull=True) | Q(
+        clocks_held_until__gte=timezone.localdate(now)
+    )
+    return Case(
+        When(brief_holds & Q(clocks_limit_at__lt=now), then=F("clocks_limit_at")),
+        When(
+            brief_holds & (Q(clocks_target_at__isnull=True) | Q(clocks_target_at__gte=now)),
+            then=F("clocks_first_at"),
+        ),
+        default=_soonest_from_rows(now),
+        output_field=DateTimeField(),
+    )
+
+
+class _RunningRows(_FromRows):
+    def as_sql(self, compiler, connection):
+        function = (
+            "JSON_GROUP_ARRAY(JSON_ARRAY"
+            if connection.vendor == "sqlite"
+            else ("JSON_AGG(JSON_BUILD_ARRAY")
         )
+        sql, params = super().as_sql(compiler, connection)
+        return sql.replace("JSON_LIST(", function + "(", 1), params
+
+
+def running_deadlines(now: datetime) -> _FromRows:
+    """A referral's running clocks' stored moments in one JSON value ([clock, near,
+    target, limit, id] each): a page of rows brings its badges without a query of its
+    own (``deadlines.parse_moments`` reads it). PostgreSQL ``JSON_AGG``, SQLite
+    ``JSON_GROUP_ARRAY``; written SQL, as ``_FromRows`` says why."""
+    return _RunningRows(
+        "SELECT JSON_LIST(r.{clock}, r.{near_at}, r.{target_at}, r.{limit_at}, r.{id})) "
+        "FROM {rows} r WHERE " + _RUNNING,
+        (timezone.localdate(now),),
+        Field(),
     )
+
+
+def counted_sessions() -> Coalesce:
+    """How many sessions count toward a referral's allowance
+    (``Referral.counted_sessions``), as a subquery."""
+    counted = (
+        TherapySession.objects.filter(TherapySession.counted(), referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def transitions_json() -> Subquery:
+    """A referral's transitions in one JSON value ([event, at, first name, last name,
+    username, note, to_state, id] each), read with a list's row (``parse_transitions``)."""
+    return Subquery(
+        TransitionLog.objects.filter(referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(
+            rows=JSONList(
+                JSONArray(
+                    "event",
+                    "at",
+                    "by__first_name",
+                    "by__last_name",
+                    "by__username",
+                    "note",
+                    "to_state",
+                    "pk",
+                )
+            )
+        )
+        .values("rows")
+    )
+
+
+def parse_transitions(value) -> list[tuple]:
+    """``transitions_json`` as (event, at, who, note, to_state), in order (time, then
+    id): what ``views.detail.timeline_from`` reads. ``who`` is the person's name as
+    ``str(user)`` gives it, or "" when nobody is recorded."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    logs = []
+    for event, at, first, last, username, note, to_state, pk in value:
+        who = (f"{first} {last}".strip() or username) if username is not None else ""
+        logs.append((parse_moment(at), pk, event, who, note, to_state))
+    logs.sort(key=lambda log: (log[0], log[1]))
+    return [(event, at, who, note, to_state) for at, _pk, event, who, note, to_state in logs]
+
+
+def with_deadlines(referrals: QuerySet[Referral], *, now: datetime) -> QuerySet[Referral]:
+    """Referrals with ``next_due`` (``next_due``) and their running clocks' stored
+    moments (``running_deadlines_json``, read by ``deadlines.parse_moments``)."""
+    return referrals.annotate(next_due=next_due(now), running_deadlines_json=running_deadlines(now))
 
 
 def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
@@ -143,17 +324,21 @@ def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
 
 def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
     """The PSW/SMPE's oversight board: every open referral from submission to closure
-    (not drafts), with its stored deadlines, ``next_due``, the sessions that count
-    toward the allowance, whether more were approved, and the next key date, each as a
-    subquery so the page is three queries whatever the volume."""
-    today = timezone.localdate(now)
-    counted = (
-        TherapySession.objects.filter(TherapySession.counted(), referral=OuterRef("pk"))
-        .order_by()
-        .values("referral")
-        .annotate(n=Count("pk"))
-        .values("n")
+    (not drafts), with ``next_due`` to sort on. Only what sorts and filters: the
+    board's rows are read for one page at a time (``board_rows``)."""
+    return (
+        referrals_visible_to(user)
+        .open()
+        .exclude(state=Referral.State.DRAFT)
+        .annotate(next_due=next_due(now))
     )
+
+
+def board_rows(user, ids, *, now: datetime):
+    """The board's rows for the referrals ``ids``, as plain values: team, provider, therapist, the running clocks' stored moments, the
+    sessions that count toward the allowance, whether more were approved, and the next
+    key date, each a subquery, so a page is one query whatever the volume."""
+    today = timezone.localdate(now)
     approved = ExtensionRequest.objects.filter(
         referral=OuterRef("pk"), status=ExtensionRequest.Status.APPROVED
     )
@@ -162,18 +347,31 @@ def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
         .order_by("date")
         .values("date")[:1]
     )
-    return with_deadlines(
-        referrals_visible_to(user)
-        .open()
-        .exclude(state=Referral.State.DRAFT)
-        .select_related("incident__team", "provider", "therapist__user", "group")
+    return (
+        page_of(user, ids)
         .annotate(
-            sessions_used=Coalesce(Subquery(counted), 0),
+            deadlines=running_deadlines(now),
+            sessions_used=counted_sessions(),
             extension_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXTENSION)),
             exceptional_approved=Exists(approved.filter(kind=ExtensionRequest.Kind.EXCEPTIONAL)),
             next_key_date=Subquery(next_key_date),
-        ),
-        now=now,
+        )
+        .values(
+            "pk",
+            "kind",
+            "state",
+            "incident__team__name",
+            "provider__name",
+            "therapist_id",
+            "therapist__user__first_name",
+            "therapist__user__last_name",
+            "therapist__user__username",
+            "deadlines",
+            "sessions_used",
+            "extension_approved",
+            "exceptional_approved",
+            "next_key_date",
+        )
     )
 
 

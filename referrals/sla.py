@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from referrals import clocks
 from referrals.models import Referral
+from referrals.models.deadlines import parse_moments, stored_reading
 
 LABELS = {
     "triage": "Triage decision",
@@ -168,7 +169,12 @@ def next_due(referral: Referral, *, now: datetime | None = None) -> ClockReading
 
 def stored_readings(referral: Referral, *, now: datetime | None = None) -> list:
     """The badges of a referral on a list page, read from its stored deadlines
-    (``selectors.with_deadlines`` prefetches them): plain comparisons with ``now``, no
-    working-day arithmetic per row."""
+    (``selectors.with_deadlines`` reads them with the row): plain comparisons with
+    ``now``, no working-day arithmetic per row."""
+    return readings_of(parse_moments(referral.running_deadlines_json), now=now)
+
+
+def readings_of(moments, *, now: datetime | None = None) -> list:
+    """The badges of stored deadlines (``deadlines.Moments`` or ``ClockDeadline`` rows)."""
     now = now or timezone.now()
-    return [row.reading(LABELS[row.clock], now) for row in referral.running_deadlines]
+    return [stored_reading(row, LABELS[row.clock], now) for row in moments]

@@ -10,38 +10,76 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from referrals import clocks, rules, sla
 from referrals.models import ExtensionRequest, KeyDate, Referral, TherapySession
+from referrals.models.deadlines import parse_moments
 from referrals.permissions import is_coordinator
-from referrals.selectors import most_urgent_first, referrals_visible_to, with_deadlines
+from referrals.selectors import (
+    most_urgent_first,
+    page_of,
+    referrals_visible_to,
+    running_deadlines,
+    with_deadlines,
+)
 from therapists.models import Therapist, TherapistLeave
 
 
 def cases_for_therapist(user, *, now: datetime | None = None) -> QuerySet[Referral]:
     """The open cases allocated to ``user`` as therapist, the most urgent first, with
-    what ``next_due_for`` needs already fetched (stored deadlines, key dates), so the
-    page costs the same for 5 cases as for 500."""
-    attended = TherapySession.counted(prefix="therapy_sessions__")
-    cases = (
-        referrals_visible_to(user)
-        .filter(therapist__user=user, state__in=Referral.SUPPORT_STATES)
-        .select_related("incident", "incident__team")
-        .prefetch_related(Prefetch("key_dates", queryset=KeyDate.objects.order_by("date")))
-        .annotate(
-            attended_sessions=Count("therapy_sessions", filter=attended, distinct=True),
-            group_sessions=Count(
-                "therapy_sessions",
-                filter=Q(therapy_sessions__kind=TherapySession.Kind.GROUP),
-                distinct=True,
-            ),
-        )
+    their stored deadlines (``next_due_for`` reads them)."""
+    cases = referrals_visible_to(user).filter(
+        therapist__user=user, state__in=Referral.SUPPORT_STATES
     )
     return most_urgent_first(with_deadlines(cases, now=now or timezone.now()))
+
+
+def _sessions(referral_filter: Q) -> Coalesce:
+    counted = (
+        TherapySession.objects.filter(referral_filter, referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def my_case_rows(user, ids, *, now: datetime):
+    """The "My cases" page's rows for the cases ``ids`` (a subquery, from
+    ``cases_for_therapist``): only the columns the page shows, no model objects; the
+    sessions and the next key date counted and found in SQL for these rows only."""
+    today = timezone.localdate(now)
+    key_dates = KeyDate.objects.filter(referral=OuterRef("pk"), date__gte=today).order_by(
+        "date", "pk"
+    )
+    return (
+        page_of(user, ids)
+        .annotate(
+            deadlines=running_deadlines(now),
+            attended_sessions=_sessions(TherapySession.counted()),
+            group_sessions=_sessions(Q(kind=TherapySession.Kind.GROUP)),
+            key_date_on=Subquery(key_dates.values("date")[:1]),
+            key_date_kind=Subquery(key_dates.values("kind")[:1]),
+        )
+        .values(
+            "pk",
+            "kind",
+            "state",
+            "staff_name",
+            "incident__team__name",
+            "deadlines",
+            "attended_sessions",
+            "group_sessions",
+            "key_date_on",
+            "key_date_kind",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -85,14 +123,24 @@ def next_due_for(referral: Referral, *, now: datetime | None = None):
     (``sla.next_due``), or a key date still to come when that is sooner."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    if hasattr(referral, "running_deadlines"):  # a list page: the stored deadlines
-        readings = [r for r in sla.stored_readings(referral, now=now) if r.due_at is not None]
-        reading = min(readings, key=lambda r: r.due_at) if readings else None
+    if hasattr(referral, "running_deadlines_json"):  # from a list: the stored deadlines
+        reading = soonest_stored(parse_moments(referral.running_deadlines_json), now=now)
     else:
         reading = sla.next_due(referral, now=now)
     upcoming = upcoming_key_dates(referral, today=today)
-    if upcoming:
-        key_reading = key_date_reading(upcoming[0], today=today)
+    return sooner_of(reading, upcoming[0] if upcoming else None, today=today)
+
+
+def soonest_stored(moments, *, now: datetime):
+    """The stored reading whose next deadline comes first, or None."""
+    readings = [r for r in sla.readings_of(moments, now=now) if r.due_at is not None]
+    return min(readings, key=lambda r: r.due_at) if readings else None
+
+
+def sooner_of(reading, key_date: KeyDate | None, *, today: date):
+    """The clock's reading, or the key date's when that comes first."""
+    if key_date is not None:
+        key_reading = key_date_reading(key_date, today=today)
         if reading is None or key_reading.due_at < reading.due_at:
             return key_reading
     return reading

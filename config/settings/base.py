@@ -50,7 +50,9 @@ MIDDLEWARE = [
     "config.middleware.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's database sessions; a page's read-audit row is written in the same
+    # transaction as the session's save (one commit a page, config/middleware.py).
+    "config.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,7 +111,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out username + IP never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the person and their roles in one query.
+    "accounts.backends.RolesModelBackend",
     # Council sign-in (OpenID Connect); answers only on its own callback, and only
     # when CIRS_OIDC_ISSUER is set (accounts/oidc.py).
     "accounts.oidc.CouncilSignInBackend",

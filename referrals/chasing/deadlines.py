@@ -23,7 +23,7 @@ from referrals import clocks, sla
 from referrals.chasing.rules import RULES_BY_CLOCK
 from referrals.chasing.timing import level_moment, near_moment, window_for
 from referrals.models import ChaseRecord, ClockDeadline, Referral
-from referrals.models.deadlines import running
+from referrals.models.deadlines import clock_summary, running
 
 __all__ = ["next_chase_at", "recompute_all", "refresh_deadlines", "rows_for", "running"]
 
@@ -64,8 +64,9 @@ def rows_for(referral: Referral, *, today: date, chased: dict) -> list[ClockDead
 
 
 def refresh_deadlines(referral_ids: Iterable[int], *, now: datetime | None = None) -> int:
-    """Rewrite the stored deadlines of these referrals: four queries whatever their
-    number (referrals with reviews and key dates, chases sent, delete, insert)."""
+    """Rewrite the stored deadlines of these referrals: five queries whatever their
+    number (referrals with reviews and key dates, chases sent, delete, insert, and the
+    update of the referrals' brief of them, ``Referral.clocks_*``)."""
     ids = list(referral_ids)
     if not ids:
         return 0
@@ -81,6 +82,8 @@ def refresh_deadlines(referral_ids: Iterable[int], *, now: datetime | None = Non
     with transaction.atomic():
         ClockDeadline.objects.filter(referral_id__in=ids).delete()
         ClockDeadline.objects.bulk_create(rows, batch_size=1000)
+        # The referrals' brief of their rows, which lists sort on (selectors.next_due).
+        Referral.objects.filter(pk__in=ids).update(**clock_summary())
     return len(rows)
 
 

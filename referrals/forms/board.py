@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from referrals.models import ClockStatusCode, Referral
+from referrals.widgets import Select
 
 OPEN_STATES = [
     (s.value, s.label)
@@ -19,8 +20,8 @@ CLOCK_STATUSES = [
 ]
 
 
-def _select() -> forms.Select:
-    return forms.Select(attrs={"class": "form-select"})
+def _select() -> Select:
+    return Select(attrs={"class": "form-select"})
 
 
 class BoardFilterForm(forms.Form):

@@ -17,11 +17,14 @@ the same rule and at the same moments as the deadlines.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -37,6 +40,26 @@ def running(today: date) -> Q:
     """Stored rows of clocks running ``today``: a held closure summary waits until the
     day after its last key date (``ClockDeadline.runs_on`` says the same of one row)."""
     return Q(held_until__isnull=True) | Q(held_until__lt=today)
+
+
+def clock_summary() -> dict:
+    """``Referral.clocks_*`` from a referral's stored rows (``ClockDeadline``), as
+    subqueries for one ``UPDATE``: the clocks running when the rows were written (not
+    held), and the earliest day a held one waits for."""
+    rows = (
+        ClockDeadline.objects.filter(referral=models.OuterRef("pk")).order_by().values("referral")
+    )
+    not_held = rows.filter(held_until__isnull=True)
+
+    def first(queryset, aggregate):
+        return models.Subquery(queryset.annotate(m=aggregate).values("m"))
+
+    return {
+        "clocks_limit_at": first(not_held, models.Min("limit_at")),
+        "clocks_target_at": first(not_held, models.Min("target_at")),
+        "clocks_first_at": first(not_held, models.Min(Coalesce("target_at", "limit_at"))),
+        "clocks_held_until": first(rows.filter(held_until__isnull=False), models.Min("held_until")),
+    }
 
 
 def due_expression(now: datetime):
@@ -66,6 +89,86 @@ def status_filter(status: str, now: datetime, prefix: str = "") -> Q:
     if status == "due":
         return past | near
     return ~past & ~q(target_at__lt=now) & ~q(near_at__lt=now)
+
+
+def due_moment(target_at, limit_at, now: datetime):
+    """The next deadline that matters: the target until it passes, then the limit."""
+    if target_at is not None and now <= target_at:
+        return target_at
+    return limit_at
+
+
+def deadline_status(near_at, target_at, limit_at, now: datetime) -> str:
+    """Within time, near (or past the target) or past the limit, at ``now``."""
+    if limit_at is not None and now > limit_at:
+        return ClockStatusCode.PAST
+    if target_at is not None and now > target_at:
+        return ClockStatusCode.NEAR
+    if near_at is not None and now > near_at:
+        return ClockStatusCode.NEAR
+    return ClockStatusCode.OK
+
+
+BADGES = {ClockStatusCode.PAST: "breached", ClockStatusCode.NEAR: "near"}
+
+
+class Moments(NamedTuple):
+    """A running clock's stored moments, as a list page reads them (no model row)."""
+
+    clock: str
+    near_at: datetime | None
+    target_at: datetime | None
+    limit_at: datetime | None
+    pk: int = 0
+
+    def due_at(self, now: datetime) -> datetime | None:
+        return due_moment(self.target_at, self.limit_at, now)
+
+    def status(self, now: datetime) -> str:
+        return deadline_status(self.near_at, self.target_at, self.limit_at, now)
+
+    def reading(self, label: str, now: datetime) -> StoredReading:
+        return stored_reading(self, label, now)
+
+
+def parse_moment(value) -> datetime | None:
+    """A moment read back from a JSON value (PostgreSQL's carries its offset; SQLite
+    keeps UTC without one)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def parse_moments(value) -> list[Moments]:
+    """The JSON list ``selectors.with_deadlines`` reads with each row ([clock, near,
+    target, limit, id] per running clock) as ``Moments``, soonest limit first (the order
+    the stored rows were read in before: limit, then id; no limit last)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    rows = [
+        Moments(clock, parse_moment(near), parse_moment(target), parse_moment(limit), pk)
+        for clock, near, target, limit, pk in value
+    ]
+    rows.sort(
+        key=lambda m: (m.limit_at is None, m.limit_at or datetime.min.replace(tzinfo=UTC), m.pk)
+    )
+    return rows
+
+
+def stored_reading(row, label: str, now: datetime) -> StoredReading:
+    """A badge's reading of a stored deadline (a ``ClockDeadline`` or ``Moments``)."""
+    status = deadline_status(row.near_at, row.target_at, row.limit_at, now)
+    return StoredReading(
+        clock=row.clock,
+        label=label,
+        due_at=due_moment(row.target_at, row.limit_at, now),
+        badge=BADGES.get(status, "ok"),
+        status=status,
+        deadline=row,
+    )
 
 
 class ClockDeadline(models.Model):
@@ -105,30 +208,13 @@ class ClockDeadline(models.Model):
 
     def due_at(self, now: datetime) -> datetime | None:
         """The next deadline that matters: the target until it passes, then the limit."""
-        if self.target_at is not None and now <= self.target_at:
-            return self.target_at
-        return self.limit_at
+        return due_moment(self.target_at, self.limit_at, now)
 
     def status(self, now: datetime) -> str:
-        if self.limit_at is not None and now > self.limit_at:
-            return ClockStatusCode.PAST
-        if self.target_at is not None and now > self.target_at:
-            return ClockStatusCode.NEAR
-        if self.near_at is not None and now > self.near_at:
-            return ClockStatusCode.NEAR
-        return ClockStatusCode.OK
+        return deadline_status(self.near_at, self.target_at, self.limit_at, now)
 
     def reading(self, label: str, now: datetime | None = None) -> StoredReading:
-        now = now or timezone.now()
-        status = self.status(now)
-        return StoredReading(
-            clock=self.clock,
-            label=label,
-            due_at=self.due_at(now),
-            badge={"past": "breached", "near": "near"}.get(status, "ok"),
-            status=status,
-            deadline=self,
-        )
+        return stored_reading(self, label, now or timezone.now())
 
 
 @dataclass(frozen=True)
@@ -141,7 +227,7 @@ class StoredReading:
     due_at: datetime | None
     badge: str
     status: str
-    deadline: ClockDeadline
+    deadline: ClockDeadline | Moments
     is_running: bool = True
 
 

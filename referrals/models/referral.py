@@ -31,7 +31,7 @@ class ReferralQuerySet(models.QuerySet):
             return self.none()
         roles = user.roles
         if roles & {Role.PSW, Role.SMPE}:
-            return self.exclude(state=Referral.State.DRAFT) | self.filter(created_by=user)
+            return self.filter(~Q(state=Referral.State.DRAFT) | Q(created_by=user))
         scope = Q(created_by=user) | Q(line_manager=user) | Q(staff_user=user)
         if Role.COORDINATOR in roles:
             # A subquery, not a join through the coordinators table: no row twice, so
@@ -157,6 +157,16 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
     # Set by every change made through the services: retention of drafts never sent
     # and of referrals that never ended is counted from here (referrals/retention.py).
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The running clocks' stored deadlines (``ClockDeadline``) in brief, kept by
+    # ``chasing.deadlines.refresh_deadlines`` so lists sort by urgency without reading
+    # every clock of every referral (``selectors.next_due``): the soonest limit, the
+    # soonest target, the soonest first deadline (the target, or the limit of a clock
+    # without one), over the clocks running when they were stored; and the day after
+    # which a held closure-summary clock starts (None: none is held).
+    clocks_limit_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clocks_target_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clocks_first_at = models.DateTimeField(null=True, blank=True, editable=False)
+    clocks_held_until = models.DateField(null=True, blank=True, editable=False)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -168,6 +178,24 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
             # The monitoring figures read a period's referrals by these dates.
             models.Index(fields=["first_submitted_at"], name="referral_first_submitted"),
             models.Index(fields=["closed_at"], name="referral_closed_at"),
+            # The oversight board sorts every open referral by urgency: this index holds
+            # the open ones only, with what the sort reads (``selectors.next_due``), so
+            # PostgreSQL reads them from the index alone, not the whole table.
+            models.Index(
+                fields=["id"],
+                include=[
+                    "clocks_limit_at",
+                    "clocks_target_at",
+                    "clocks_first_at",
+                    "clocks_held_until",
+                    "submitted_at",
+                    "created_by_id",
+                    "state",
+                ],
+                condition=~Q(state__in=ReferralLifecycle.CLOSED_STATES)
+                & ~Q(state=ReferralState.DRAFT),
+                name="referral_open_urgency",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,7 +203,12 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
 
     @property
     def reference(self) -> str:
-        return f"CIRS-{self.pk:05d}" if self.pk else "CIRS-new"
+        return self.reference_for(self.pk)
+
+    @staticmethod
+    def reference_for(pk: int | None) -> str:
+        """The reference people quote ("CIRS-00042"), from the id alone (list rows)."""
+        return f"CIRS-{pk:05d}" if pk else "CIRS-new"
 
     @property
     def is_group(self) -> bool:

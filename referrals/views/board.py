@@ -23,10 +23,13 @@ from referrals import permissions as perms
 from referrals import rules, sla
 from referrals.forms import BoardFilterForm
 from referrals.models import ClockStatusCode, Referral, StoredReading
+from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
+from referrals.rows import badge_html, url_for_each
 from referrals.selectors import (
     board_filter_choices,
     board_referrals,
+    board_rows,
     most_urgent_first,
     with_clock_status,
 )
@@ -44,36 +47,94 @@ def csv_safe(value) -> str:
 
 @dataclass(frozen=True)
 class BoardRow:
-    referral: Referral
+    """One referral on the board, with everything it shows already in words."""
+
+    pk: int
+    state: str
+    is_group: bool
     clocks: list[StoredReading]
     sessions_used: int
     sessions_allowed: int | None
     next_key_date: date | None
+    next_deadline: datetime | None
+    status: str
+    kind: str
+    team: str
+    provider: str
+    therapist: str
 
     @property
-    def next_deadline(self) -> datetime | None:
-        return self.referral.next_due
+    def reference(self) -> str:
+        return Referral.reference_for(self.pk)
 
 
-def _rows(referrals, now: datetime) -> list[BoardRow]:
-    rows = []
-    for r in referrals:
-        in_support = r.state in Referral.SUPPORT_STATES and not r.is_group
-        rows.append(
+STATE_WORDS = dict(Referral.State.choices)
+KIND_WORDS = dict(Referral.Kind.choices)
+
+
+def _rows(rows, now: datetime) -> list[BoardRow]:
+    """Board rows from ``selectors.board_rows``' values."""
+    out = []
+    for r in rows:
+        clocks = sla.readings_of(parse_moments(r["deadlines"]), now=now)
+        dues = [reading.due_at for reading in clocks if reading.due_at is not None]
+        is_group = r["kind"] == Referral.Kind.GROUP
+        in_support = r["state"] in Referral.SUPPORT_STATES and not is_group
+        therapist = ""
+        if r["therapist_id"]:
+            full = f"{r['therapist__user__first_name']} {r['therapist__user__last_name']}"
+            therapist = full.strip() or r["therapist__user__username"]
+        out.append(
             BoardRow(
-                referral=r,
-                clocks=sla.stored_readings(r, now=now),
-                sessions_used=r.sessions_used,
+                pk=r["pk"],
+                state=r["state"],
+                is_group=is_group,
+                clocks=clocks,
+                sessions_used=r["sessions_used"],
                 sessions_allowed=rules.sessions_allowed_now(
-                    extension_approved=r.extension_approved,
-                    exceptional_approved=r.exceptional_approved,
+                    extension_approved=r["extension_approved"],
+                    exceptional_approved=r["exceptional_approved"],
                 )
                 if in_support
                 else None,
-                next_key_date=r.next_key_date,
+                next_key_date=r["next_key_date"],
+                # As ``selectors.next_due`` sorts on it: the soonest next deadline.
+                next_deadline=min(dues) if dues else None,
+                status=STATE_WORDS.get(r["state"], r["state"]),
+                kind=KIND_WORDS.get(r["kind"], r["kind"]),
+                team=r["incident__team__name"],
+                provider=r["provider__name"] or "",
+                therapist=therapist,
             )
         )
-    return rows
+    return out
+
+
+def _shown(rows: list[BoardRow]) -> list[dict]:
+    """What each row of the page shows, worked out once per row (``referrals.rows``)."""
+    detail = url_for_each("referrals:detail")
+    shown = []
+    for row in rows:
+        day = row.next_key_date
+        shown.append(
+            {
+                "pk": row.pk,
+                "reference": row.reference,
+                "is_group": row.is_group,
+                "status": row.status,
+                "team": row.team,
+                "provider": row.provider or "Not yet",
+                "therapist": row.therapist or "Not yet",
+                "paused": row.state == Referral.State.MORE_INFO,
+                "url": detail(row.pk),
+                "badges": [badge_html(reading) for reading in row.clocks],
+                "sessions": f"{row.sessions_used} of {row.sessions_allowed}"
+                if row.sessions_allowed is not None
+                else None,
+                "key_date": f"{day:%a} {day.day} {day:%b %Y}" if day else "None",
+            }
+        )
+    return shown
 
 
 def _filtered(request: HttpRequest, now: datetime):
@@ -93,12 +154,13 @@ def board(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_triager)
     now = timezone.now()
     form, referrals = _filtered(request, now)
-    page = paginate(request, referrals)
+    page = paginate(request, referrals, rows_for=lambda ids: board_rows(request.user, ids, now=now))
+    rows = _rows(page.rows, now)
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     record_list_view(
         request,
         object_type="referral",
-        ids=[r.pk for r in page.rows],
+        ids=[row.pk for row in rows],
         detail=f"oversight board; filters: {urlencode(query) or 'none'}",
     )
     return render(
@@ -106,11 +168,22 @@ def board(request: HttpRequest) -> HttpResponse:
         "referrals/board.html",
         {
             "form": form,
-            "rows": _rows(page.rows, now),
+            "rows": rows,
+            "shown": _shown(rows),
             "page": page,
             "export_url": reverse("referrals:board_csv") + "?" + urlencode(query),
         },
     )
+
+
+def _in_order(user, referrals, now: datetime, chunk: int = 500):
+    """Every row of the filtered board, most urgent first: the ids in order, then
+    ``board_rows`` for 500 at a time."""
+    ids = list(referrals.values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        by_pk = {row["pk"]: row for row in board_rows(user, part, now=now)}
+        yield from (by_pk[pk] for pk in part if pk in by_pk)
 
 
 CSV_HEADER = [
@@ -141,21 +214,18 @@ def board_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     exported = []
-    for row in _rows(referrals.iterator(chunk_size=500), now):
-        r = row.referral
-        exported.append(r.pk)
+    for row in _rows(_in_order(request.user, referrals, now), now):
+        exported.append(row.pk)
         writer.writerow(
             [
                 csv_safe(value)
                 for value in (
-                    r.reference,
-                    r.get_state_display(),
-                    r.get_kind_display(),
-                    r.incident.team.name,
-                    r.provider.name if r.provider else "",
-                    (r.therapist.user.get_full_name() or r.therapist.user.username)
-                    if r.therapist
-                    else "",
+                    row.reference,
+                    row.status,
+                    row.kind,
+                    row.team,
+                    row.provider,
+                    row.therapist,
                     "; ".join(f"{c.label}: {STATUS_WORDS[c.status]}" for c in row.clocks),
                     timezone.localtime(row.next_deadline).strftime("%Y-%m-%d %H:%M")
                     if row.next_deadline

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django_fsm import has_transition_perm
 
@@ -18,7 +19,12 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AnswerForm
 from referrals.models import Referral
-from referrals.selectors import closure_summary_for, get_referral_for_user
+from referrals.selectors import (
+    closure_summary_for,
+    counted_sessions,
+    get_referral_for_user,
+    referrals_visible_to,
+)
 
 CONFLICT_MESSAGE = services.ReferralChanged.message
 
@@ -98,31 +104,68 @@ class TimelineEntry:
     note: str
     status: str
 
+    @property
+    def when(self) -> str:
+        """ "7 December 2026, 14:30", local time (as ``|date:"j F Y, H:i"`` wrote it)."""
+        local = timezone.localtime(self.at)
+        return f"{local.day} {local:%B %Y, %H:%M}"
+
+
+STATE_WORDS = dict(Referral.State.choices)
+
 
 def timeline_for(referral: Referral, user, logs=None) -> list[TimelineEntry]:
     """The referral's transitions in plain words, as this person may see them."""
-    detailed = perms.can_see_session_activity(referral, user)
     logs = referral.transitions.all() if logs is None else logs
+    return timeline_from(
+        [
+            (log.event, log.at, str(log.by) if log.by_id else "", log.note, log.to_state)
+            for log in logs
+        ],
+        detailed=perms.can_see_session_activity(referral, user),
+    )
+
+
+def timeline_from(logs, *, detailed: bool) -> list[TimelineEntry]:
+    """``timeline_for`` from plain values: (event, at, who, note, to_state) each."""
     entries = []
-    for log in logs:
-        if log.event in SESSION_EVENTS and not detailed:
+    for event, at, by, note, to_state in logs:
+        if event in SESSION_EVENTS and not detailed:
             continue
         entries.append(
             TimelineEntry(
-                at=log.at,
-                words=TIMELINE_WORDS.get(log.event, log.event.replace("_", " ").capitalize()),
-                by=str(log.by) if log.by_id else "",
-                note=log.note if detailed else "",
-                status=Referral.State(log.to_state).label,
+                at=at,
+                words=TIMELINE_WORDS.get(event, event.replace("_", " ").capitalize()),
+                by=by,
+                note=note if detailed else "",
+                status=STATE_WORDS[to_state],
             )
         )
     return entries
+
+
+# The transitions that open a referral's form again, and the states they start from.
+EDITS = (Referral.edit_draft, Referral.edit_after_information_request)
 
 
 def may_edit(referral: Referral, user) -> bool:
     return has_transition_perm(referral.edit_draft, user) or has_transition_perm(
         referral.edit_after_information_request, user
     )
+
+
+def may_edit_row(row, user) -> bool:
+    """``may_edit`` for a list row (``rows.ReferralRow``): the same transitions'
+    sources, conditions and permissions, asked of the row's values."""
+    for edit in EDITS:
+        meta = edit._django_fsm
+        if (
+            meta.has_transition(row.state)
+            and meta.conditions_met(row, row.state)
+            and meta.has_transition_perm(row, row.state, user)
+        ):
+            return True
+    return False
 
 
 def open_question(referral: Referral):
@@ -167,7 +210,11 @@ def detail_context(referral: Referral, user) -> dict:
         "timeline": timeline_for(
             referral, user, logs=referral.transitions.select_related("by").order_by("at", "pk")
         ),
-        "sessions_held": referral.counted_sessions(),
+        "sessions_held": (
+            referral.sessions_counted
+            if hasattr(referral, "sessions_counted")
+            else referral.counted_sessions()
+        ),
         "can_edit": can_edit,
         "can_answer": can_answer,
         "open_question": open_question(referral) if can_answer else None,
@@ -192,7 +239,12 @@ def detail_context(referral: Referral, user) -> dict:
 @login_required
 @require_safe
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
-    referral = get_referral_for_user(request, referral_id)
+    # The sessions held, counted in the same query as the referral.
+    referral = get_referral_for_user(
+        request,
+        referral_id,
+        queryset=referrals_visible_to(request.user).annotate(sessions_counted=counted_sessions()),
+    )
     return render(request, "referrals/referral_detail.html", detail_context(referral, request.user))
 
 

@@ -27,12 +27,23 @@ from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_ser
 from referrals.kept import take_kept_post
 from referrals.models import Referral
 from referrals.paging import paginate
+from referrals.rows import ReferralRow, url_for_each
 from referrals.selectors import (
     get_referral_for_user,
+    page_of,
+    parse_transitions,
     referrals_visible_to,
-    transitions_prefetch,
+    transitions_json,
 )
-from referrals.views.detail import conflict, may_edit, open_question, posted_version, timeline_for
+from referrals.views.detail import (
+    STATE_WORDS,
+    conflict,
+    may_edit,
+    may_edit_row,
+    open_question,
+    posted_version,
+    timeline_from,
+)
 
 # Sent as a hidden field with a new referral: a second post of the same form (a double
 # click, a browser retry) finds the first one's referral instead of making another.
@@ -53,18 +64,14 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
         request,
         referrals_visible_to(user)
         .filter(Q(created_by=user) | Q(line_manager=user))
-        .select_related("incident", "incident__team", "group")
-        .prefetch_related(transitions_prefetch())
         .order_by("-created_at", "-pk"),
+        rows_for=lambda ids: (
+            page_of(user, ids)
+            .annotate(timeline_json=transitions_json())
+            .values(*ReferralRow.FIELDS, *SHOWN, "timeline_json")
+        ),
     )
-    items = [
-        {
-            "referral": referral,
-            "timeline": timeline_for(referral, user, logs=referral.transitions.all()),
-            "editable": may_edit(referral, user),
-        }
-        for referral in page.rows
-    ]
+    items = _items(page.rows, user)
     record_list_view(
         request,
         object_type="referral",
@@ -81,6 +88,46 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
             "can_make_group_referral": perms.can_make_group_referral(user),
         },
     )
+
+
+SHOWN = ("staff_name", "incident__team__name", "incident__occurred_on", "group__number_of_staff")
+
+
+def _items(rows, user) -> list[dict]:
+    """What each referral on the page shows, worked out once per row
+    (``referrals.rows``), its timeline from the JSON list read with it."""
+    detail = url_for_each("referrals:detail")
+    edit = url_for_each("referrals:edit")
+    answer = url_for_each("referrals:answer")
+    items = []
+    for values in rows:
+        referral = ReferralRow(values)
+        pk = referral.pk
+        occurred = values["incident__occurred_on"]
+        if referral.is_group:
+            staff = values["group__number_of_staff"]
+            who = f"group of {'' if staff is None else staff}"
+        else:
+            who = values["staff_name"] or "name not given yet"
+        items.append(
+            {
+                "referral": referral,
+                "url": detail(pk),
+                "edit_url": edit(pk),
+                "answer_url": answer(pk),
+                "reference": Referral.reference_for(pk),
+                "who": who,
+                "status": STATE_WORDS[referral.state],
+                "team": values["incident__team__name"],
+                "occurred_on": f"{occurred.day} {occurred:%B %Y}" if occurred else "",
+                "timeline": timeline_from(
+                    parse_transitions(values["timeline_json"]),
+                    detailed=perms.can_see_session_activity(referral, user),
+                ),
+                "editable": may_edit_row(referral, user),
+            }
+        )
+    return items
 
 
 # --- Appendix 1: new, edit, send -------------------------------------------------------

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from accounts.audit import record_list_view
@@ -17,12 +18,17 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
+from referrals.models import CriticalIncident, Referral
+from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
+from referrals.rows import badge_html, url_for_each, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
+    next_due,
+    page_of,
     referrals_visible_to,
-    with_deadlines,
+    running_deadlines,
 )
 from referrals.selectors import providers as all_providers
 from referrals.views.detail import conflict, detail_context, posted_version
@@ -48,35 +54,83 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
             data.pop(name, None)
     now = timezone.now()
     base = most_urgent_first(
-        with_deadlines(
-            referrals_visible_to(request.user)
-            .filter(state__in=AWAITING_TRIAGE)
-            .select_related("incident", "incident__team", "group"),
-            now=now,
-        )
+        referrals_visible_to(request.user)
+        .filter(state__in=AWAITING_TRIAGE)
+        .annotate(next_due=next_due(now))
     )
     filters = {k: v for k, v in data.items() if k in TriageFilter.base_filters and v}
     filterset = TriageFilter(filters or None, queryset=base)
     post_fields = None
     if request.method == "POST":
         post_fields = list(filters.items())
-    page = paginate(request, filterset.qs, data=data, post_fields=post_fields)
-    rows = [
-        {
-            "referral": referral,
-            "clocks": sla.stored_readings(referral, now=now),
-            "paused": referral.state == "more_info",
-        }
-        for referral in page.rows
-    ]
+    page = paginate(
+        request,
+        filterset.qs,
+        data=data,
+        post_fields=post_fields,
+        rows_for=lambda ids: _queue_rows(page_of(request.user, ids), now),
+    )
+    rows = _shown(page.rows, now)
     record_list_view(
-        request, object_type="referral", ids=[r["referral"].pk for r in rows], detail="triage queue"
+        request, object_type="referral", ids=[r["pk"] for r in rows], detail="triage queue"
     )
     return render(
         request,
         "referrals/triage_queue.html",
         {"filter": filterset, "rows": rows, "page": page},
     )
+
+
+def _queue_rows(referrals, now):
+    """The page's rows: only the columns the queue shows, no model objects."""
+    return referrals.annotate(deadlines=running_deadlines(now)).values(
+        "pk",
+        "kind",
+        "staff_name",
+        "state",
+        "submitted_at",
+        "incident__team__name",
+        "incident__category",
+        "group__number_of_staff",
+        "deadlines",
+    )
+
+
+STATE_WORDS = dict(Referral.State.choices)
+CATEGORY_WORDS = dict(CriticalIncident.Category.choices)
+
+
+def _shown(rows, now) -> list[dict]:
+    """What each row shows, in the queue's words: worked out once per row here, so the
+    template only places it (``referrals.rows``)."""
+    decide = url_for_each("referrals:triage_decide")
+    shown = []
+    for r in rows:
+        paused = r["state"] == Referral.State.MORE_INFO
+        badges = ""
+        if not paused:
+            readings = sla.readings_of(parse_moments(r["deadlines"]), now=now)
+            badges = "".join(badge_html(x) for x in readings if x.clock == "triage")
+        if r["kind"] == Referral.Kind.GROUP:
+            staff = r["group__number_of_staff"]
+            who = f"Group of {'' if staff is None else staff}"
+        else:
+            who = r["staff_name"]
+        shown.append(
+            {
+                "pk": r["pk"],
+                "url": decide(r["pk"]),
+                "reference": Referral.reference_for(r["pk"]),
+                "who": who,
+                "team": r["incident__team__name"],
+                "category": CATEGORY_WORDS.get(r["incident__category"], r["incident__category"]),
+                "status": STATE_WORDS.get(r["state"], r["state"]),
+                "age": working_days_words(r["submitted_at"], now),
+                "paused": paused,
+                "badges": mark_safe(badges),  # noqa: S308 - badge_html escapes
+            }
+        )
+    return shown
 
 
 def _forms(data=None, action: str | None = None) -> dict:

@@ -36,7 +36,7 @@ def test_queue_lists_every_referral_awaiting_a_decision_oldest_first(client, flo
     response = client.get(reverse(QUEUE))
 
     html = response.content.decode()
-    shown = [row["referral"].pk for row in response.context["rows"]]
+    shown = [row["pk"] for row in response.context["rows"]]
     assert response.status_code == 200
     assert set(shown) == {first.pk, paused.pk, second.pk}
     assert shown.index(first.pk) < shown.index(second.pk)
@@ -95,7 +95,7 @@ def test_filters_by_state_team_category_and_name(client, flow, psw):
     def shown(data, method="post"):
         response = getattr(client, method)(reverse(QUEUE), data)
         assert response.status_code == 200
-        return {row["referral"].pk for row in response.context["rows"]}
+        return {row["pk"] for row in response.context["rows"]}
 
     assert shown({"state": "more_info"}, "get") == {asked.pk}
     assert shown({"team": other_team.pk}, "get") == {sam.pk}

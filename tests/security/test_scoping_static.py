@@ -45,7 +45,8 @@ ALLOWED = {
         "(is_staff_member), called after get_referral_for_user"
     ),
     "therapists/selectors.py": (
-        "a Prefetch ordering key dates of cases already scoped by referrals_visible_to"
+        "subqueries (sessions, key dates) and Prefetches of cases already scoped by "
+        "referrals_visible_to"
     ),
 }
 ALLOWED_PREFIXES = {

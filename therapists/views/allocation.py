@@ -20,12 +20,16 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
+from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
+from referrals.rows import badge_html, url_for_each, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
+    next_due,
+    page_of,
     referrals_visible_to,
-    with_deadlines,
+    running_deadlines,
 )
 from referrals.views.detail import conflict, posted_version
 from therapists.models import Therapist, TherapistLeave
@@ -40,19 +44,61 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_coordinator)
     now = timezone.now()
     referrals = most_urgent_first(
-        with_deadlines(
-            referrals_visible_to(request.user)
-            .filter(state=Referral.State.ACCEPTED)
-            .select_related("incident", "incident__team", "provider", "group"),
-            now=now,
-        )
+        referrals_visible_to(request.user)
+        .filter(state=Referral.State.ACCEPTED)
+        .annotate(next_due=next_due(now))
     )
-    page = paginate(request, referrals)
-    rows = [{"referral": r, "clocks": sla.stored_readings(r, now=now)} for r in page.rows]
+    page = paginate(
+        request, referrals, rows_for=lambda ids: _queue_rows(page_of(request.user, ids), now)
+    )
+    rows = _shown(page.rows, now)
     record_list_view(
-        request, object_type="referral", ids=[r["referral"].pk for r in rows], detail="allocation"
+        request, object_type="referral", ids=[r["pk"] for r in rows], detail="allocation"
     )
     return render(request, "therapists/allocation_queue.html", {"rows": rows, "page": page})
+
+
+def _queue_rows(referrals, now):
+    """The page's rows: only the columns the queue shows, no model objects."""
+    return referrals.annotate(deadlines=running_deadlines(now)).values(
+        "pk",
+        "kind",
+        "staff_name",
+        "decided_at",
+        "incident__team__name",
+        "incident__occurred_on",
+        "group__number_of_staff",
+        "deadlines",
+    )
+
+
+def _shown(rows, now) -> list[dict]:
+    """What each row shows, worked out once per row (``referrals.rows``)."""
+    detail = url_for_each("referrals:detail")
+    allocate_url = url_for_each("therapists:allocate")
+    shown = []
+    for r in rows:
+        readings = sla.readings_of(parse_moments(r["deadlines"]), now=now)
+        if r["kind"] == Referral.Kind.GROUP:
+            staff = r["group__number_of_staff"]
+            who = f"Group of {'' if staff is None else staff}"
+        else:
+            who = r["staff_name"]
+        occurred = r["incident__occurred_on"]
+        shown.append(
+            {
+                "pk": r["pk"],
+                "url": detail(r["pk"]),
+                "allocate_url": allocate_url(r["pk"]),
+                "reference": Referral.reference_for(r["pk"]),
+                "who": who,
+                "team": r["incident__team__name"],
+                "occurred_on": f"{occurred.day} {occurred:%b %Y}" if occurred else "",
+                "waiting": working_days_words(r["decided_at"], now),
+                "badges": [badge_html(x) for x in readings],
+            }
+        )
+    return shown
 
 
 def _pool(provider_id: int):

@@ -18,20 +18,27 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import support as case_forms
-from referrals.models import PlannedSession, Referral
+from referrals.models import KeyDate, PlannedSession, Referral
+from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
+from referrals.rows import badge_html, url_for_each
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
     cases_for_therapist,
     key_date_reading,
+    my_case_rows,
     next_due_for,
     session_allowance,
+    sooner_of,
+    soonest_stored,
     upcoming_key_dates,
 )
 
@@ -43,12 +50,68 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     each with the next thing due and its deadline."""
     perms.require(request.user, perms.is_therapist)
     now = timezone.now()
-    page = paginate(request, cases_for_therapist(request.user, now=now))
-    rows = [(case, next_due_for(case, now=now)) for case in page.rows]
+    page = paginate(
+        request,
+        cases_for_therapist(request.user, now=now),
+        rows_for=lambda ids: my_case_rows(request.user, ids, now=now),
+    )
+    rows = _shown(page.rows, now)
     record_list_view(
-        request, object_type="referral", ids=[case.pk for case, _ in rows], detail="my cases"
+        request, object_type="referral", ids=[r["pk"] for r in rows], detail="my cases"
     )
     return render(request, "therapists/my_cases.html", {"rows": rows, "page": page})
+
+
+STATE_WORDS = dict(Referral.State.choices)
+
+
+def _due_html(reading) -> str:
+    # therapists/partials/case_due.html, for a row of the list
+    if not reading:
+        return format_html('<span class="text-body-secondary">Nothing due</span>\n')
+    if reading.clock == "key_date":
+        day = reading.key_date.date
+        return format_html(
+            '<span class="badge badge-{}" title="{}">{}: {}</span>\n',
+            reading.badge,
+            reading.label,
+            reading.label,
+            f"{day:%a} {day.day} {day:%b %Y}",
+        )
+    return badge_html(reading) + "\n"
+
+
+def _shown(rows, now) -> list[dict]:
+    """What each row shows, worked out once per row (``referrals.rows``)."""
+    today = timezone.localdate(now)
+    case = url_for_each("therapists:case")
+    shown = []
+    for r in rows:
+        key_date = None
+        if r["key_date_on"] is not None:
+            key_date = KeyDate(kind=r["key_date_kind"], date=r["key_date_on"])
+        due = sooner_of(
+            soonest_stored(parse_moments(r["deadlines"]), now=now), key_date, today=today
+        )
+        group = r["kind"] == Referral.Kind.GROUP
+        if group:
+            n = r["group_sessions"]
+            sessions = f"{n} group session{'' if n == 1 else 's'}"
+        else:
+            sessions = str(r["attended_sessions"])
+        shown.append(
+            {
+                "pk": r["pk"],
+                "url": case(r["pk"]),
+                "reference": Referral.reference_for(r["pk"]),
+                "is_group": group,
+                "who": r["incident__team__name"] if group else r["staff_name"],
+                "status": STATE_WORDS.get(r["state"], r["state"]),
+                "sessions": sessions,
+                "due": mark_safe(_due_html(due)),  # noqa: S308 - escaped above
+            }
+        )
+    return shown
 
 
 # --- the case page ---------------------------------------------------------------------
