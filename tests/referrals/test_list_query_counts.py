@@ -20,8 +20,8 @@ S = Referral.State
 PAGES = {
     # session, person, teams for the filter, ids, rows, chrome, audit row, session save
     "triage queue": ("psw", "referrals:triage", 8),
-    # session, person, filter lists (one UNION), ids, rows, chrome, session save
-    "oversight board": ("psw", "referrals:board", 7),
+    # session, person, filter lists (one UNION), ids, rows, chrome, audit row, session save
+    "oversight board": ("psw", "referrals:board", 8),
     # session, person, ids, rows, chrome, audit row, session save
     "allocation": ("coordinator", "therapists:allocation_queue", 7),
     "my cases": ("therapist_user", "therapists:my_cases", 7),
