@@ -239,9 +239,11 @@ def test_service_leads_get_404_on_every_per_referral_page(client, service_lead, 
 
 
 # The dashboard as a service lead (a quarter split into its months) and as the PSW:
-# the figures are 8 queries (docs/performance.md), the rest sign-in, audit and session.
-DASHBOARD_QUERIES = 17
-CSV_QUERIES = 15
+# the figures are 8 queries (docs/performance.md), the rest sign-in, audit and session,
+# and 4 savepoint statements: the test's transaction stands where a deployment sends
+# one BEGIN and one COMMIT for the audit row and the session's save together.
+DASHBOARD_QUERIES = 18
+CSV_QUERIES = 16
 
 
 @pytest.mark.parametrize(

@@ -241,6 +241,7 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "therapists:therapist_add": COORDINATORS,
     "reporting:dashboard": MONITORING,
     "reporting:report_pdf": MONITORING,
+    "reporting:report_status": MONITORING,
     "reporting:report_csv": MONITORING,
     "reporting:report_xlsx": MONITORING,
 }

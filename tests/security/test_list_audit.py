@@ -312,6 +312,9 @@ NOT_A_LIST = {
     "password_change_done": "the person's own password",
     "referrals:create": "an empty referral form",
     "referrals:create_group": "an empty group referral form",
+    "reporting:report_status": (
+        "whether the reader's own PDF is ready: a status word, no figures and no names"
+    ),
     "therapists:therapist_add": (
         "a form; its choice of colleagues with a therapist account is a staff directory, "
         "like the names in every filter's drop-down, not a record about them"
