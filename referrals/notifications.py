@@ -14,8 +14,9 @@ what the reader needs to know and a link to the app (docs/service.md, "Data").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -25,7 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import TRIAGE_ROLES, group_name
-from accounts.signin_methods import can_sign_in_at_address, how_to_sign_in
+from accounts.signin_methods import can_sign_in_at_address, how_to_sign_in, sso_enabled
+from referrals.bulk import insert_rows
 from referrals.mailer import enqueue_on_commit, send_outbound_email
 from referrals.models import Notification, OutboundEmail, Referral
 
@@ -144,17 +146,25 @@ def notify(
     return told
 
 
+def _render_for(user, *, template, referral, context, url) -> tuple[str, str, str]:
+    return render_email(
+        template,
+        {
+            **context,
+            "user": user,
+            "referral": referral,
+            "url": f"{settings.SITE_URL}{url}" if url else settings.SITE_URL,
+            "service_name": settings.CIRS_SERVICE_NAME,
+        },
+    )
+
+
 def _tell(
     user, *, address, template, dedupe_key, referral, context, url, not_before, attachment=None
 ) -> int:
-    ctx = {
-        **context,
-        "user": user,
-        "referral": referral,
-        "url": f"{settings.SITE_URL}{url}" if url else settings.SITE_URL,
-        "service_name": settings.CIRS_SERVICE_NAME,
-    }
-    subject, text, html = render_email(template, ctx)
+    subject, text, html = _render_for(
+        user, template=template, referral=referral, context=context, url=url
+    )
     queued = queue_email(
         to=address,
         user=user,
@@ -173,6 +183,100 @@ def _tell(
             user=user, referral=referral, subject=subject, body=text.strip()[:2000], url=url
         )
     return 1
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What one ``notify`` call says, for ``notify_each``."""
+
+    recipients: tuple
+    template: str
+    key: str
+    referral: Referral | None = None
+    context: dict = field(default_factory=dict)
+    url: str = ""
+    not_before: datetime | None = None
+
+
+def notify_each(notices: Sequence[Notice]) -> list[int]:
+    """``notify`` for many notices at once (the sweep's chases), in a fixed number of
+    statements whatever their number: one ``INSERT`` of the outbox rows that skips any
+    key already used, one of the in-app notices. Call it inside a transaction. Returns
+    how many were told, per notice; someone already told under a notice's key is not
+    told again, as with ``notify``."""
+    told = [0] * len(notices)
+    users = [r for n in notices for r in n.recipients if r is not None and not isinstance(r, str)]
+    if sso_enabled():
+        get_user_model().load_roles(users)  # how_to_sign_in reads them
+    now = timezone.now()
+    # (notice index, outbox row or None, in-app notice or None), one per person told.
+    planned: list[tuple[int, dict | None, dict | None]] = []
+    keys: set[str] = set()
+    for index, notice in enumerate(notices):
+        seen: set = set()
+        for recipient in notice.recipients:
+            if recipient is None:
+                continue
+            is_address = isinstance(recipient, str)
+            if not is_address and not recipient.is_active:
+                continue
+            ident = recipient if is_address else recipient.pk
+            if ident in seen:
+                continue
+            seen.add(ident)
+            user = None if is_address else recipient
+            address = recipient if is_address else user.email
+            dedupe_key = f"{notice.key}:{'address' if is_address else user.pk}"[:200]
+            if address and dedupe_key in keys:
+                continue  # told under this key a moment ago, in this same call
+            keys.add(dedupe_key)
+            subject, text, html = _render_for(
+                user,
+                template=notice.template,
+                referral=notice.referral,
+                context=notice.context,
+                url=notice.url,
+            )
+            email = None
+            if address:
+                email = {
+                    "dedupe_key": dedupe_key,
+                    "to": address,
+                    "user_id": user.pk if user else None,
+                    "referral_id": notice.referral.pk if notice.referral else None,
+                    "subject": subject[:200],
+                    "body_text": text,
+                    "body_html": html,
+                    "not_before": notice.not_before or now,
+                    "created_at": now,
+                }
+            in_app = None
+            if user is not None:
+                in_app = {
+                    "user_id": user.pk,
+                    "referral_id": notice.referral.pk if notice.referral else None,
+                    "subject": subject,
+                    "body": text.strip()[:2000],
+                    "url": notice.url,
+                    "created_at": now,
+                }
+            planned.append((index, email, in_app))
+    queued = dict(
+        insert_rows(
+            OutboundEmail,
+            [email for _, email, _ in planned if email is not None],
+            returning=("dedupe_key", "id"),
+            skip_conflicts=True,
+        )
+    )
+    # Someone already told under this key (here or by another transaction) is left out.
+    planned = [p for p in planned if p[1] is None or p[1]["dedupe_key"] in queued]
+    insert_rows(Notification, [in_app for _, _, in_app in planned if in_app is not None])
+    for index, email, _ in planned:
+        told[index] += 1
+        if email is not None and email["not_before"] <= now:
+            enqueue_on_commit(send_outbound_email, queued[email["dedupe_key"]])
+    return told
 
 
 def event_key(event: str, referral: Referral | None) -> str:

@@ -29,9 +29,11 @@ clock starts and stops as ``referrals/sla.py`` says (``sla.CLOCKS`` and the same
 
 How "exactly once" works: the ``ChaseRecord`` row for (referral, clock, level,
 window) is inserted first, in the same transaction as the in-app notices and the
-outbox rows. The unique constraint ``chase_once`` lets only one worker win; a crash
-rolls back the record together with the e-mails, so the next sweep tries again; once
-committed, the outbox row is sent (and retried) by ``flush_outbox`` until it goes.
+outbox rows. The unique constraint ``chase_once`` lets only one worker win (the
+sweep inserts a batch's records with ``ON CONFLICT DO NOTHING`` and tells only the
+people of the records it inserted); a crash rolls back the records together with the
+e-mails, so the next sweep tries again; once committed, the outbox row is sent (and
+retried) by ``flush_outbox`` until it goes.
 The window is the moment the clock started, so a clock that restarts (triage after a
 resubmission) is chased afresh, and a key date's window is its id and date.
 
@@ -41,9 +43,12 @@ limit sends the escalation, not a late "getting close" notice as well.
 How it stays set-based: every running clock keeps its deadlines on a ``ClockDeadline``
 row (``referrals/chasing/deadlines.py``), rewritten by the services that start, stop or
 pause it, with ``chase_at``: when its next chase not yet sent falls due. The sweep
-selects ``chase_at <= now`` with an indexed range query, in batches of 500, and moves
-each row's ``chase_at`` on to the next level once it has been dealt with. The queries
-per batch are fixed; each chase sent adds its claim and its notices.
+selects ``chase_at <= now`` with an indexed range query, works through the rows in
+batches of 1,000, and moves each row's ``chase_at`` on to the next level once it has
+been dealt with. Each batch costs the same six statements however many chases it
+sends: its rows, the chases already sent, one insert each for the claims, the outbox
+rows and the in-app notices (``referrals/bulk.py``, ``notifications.notify_each``),
+and one update of ``chase_at``.
 
 Chases and reminders go out in working hours only (``CIRS_WORKING_HOURS`` on working
 days, Europe/London): one found at night waits in the outbox until the next working

@@ -56,3 +56,14 @@ def test_workers_scale_from_the_environment_and_beat_stays_single():
     assert "CELERY_CONCURRENCY" in services["worker"]["command"]
     assert services["worker"]["deploy"]["replicas"] == "${WORKER_REPLICAS:-1}"
     assert services["beat"]["deploy"]["replicas"] == 1
+
+
+def test_app_processes_keep_their_database_connections():
+    """docs/performance.md: each gunicorn and Celery process keeps its connection instead
+    of opening one per request; Django checks it before reusing it."""
+    from django.conf import settings
+
+    for name in ("web", "worker", "beat"):
+        environment = _compose()["services"][name]["environment"]
+        assert environment["DATABASE_CONN_MAX_AGE"] == "${DATABASE_CONN_MAX_AGE:-60}"
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True

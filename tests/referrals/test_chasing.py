@@ -469,25 +469,30 @@ def test_a_sweep_that_crashes_midway_leaves_nothing_and_the_next_sweep_sends_the
     notices and the e-mails of one chase commit together or not at all."""
     referral = made_at(london(2026, 3, 2, 10), flow)
     moment = london(2026, 3, 4, 10) + SECOND  # past the triage limit: PSW and SMPE
-    real_queue_email = notifications.queue_email
-    told = []
+    real_insert_rows = notifications.insert_rows
+    queued = []
 
-    def crash_on_the_second_person(**kwargs):
-        if told:
+    def crash_before_the_in_app_notices(model, rows, **kwargs):
+        if model is Notification:
+            queued.extend(
+                OutboundEmail.objects.filter(
+                    dedupe_key__startswith=f"chase:{referral.pk}:"
+                ).values_list("to", flat=True)
+            )
             raise ConnectionError("worker lost")
-        told.append(kwargs["user"])
-        return real_queue_email(**kwargs)
+        return real_insert_rows(model, rows, **kwargs)
 
     notices_before = Notification.objects.count()
-    monkeypatch.setattr(notifications, "queue_email", crash_on_the_second_person)
+    monkeypatch.setattr(notifications, "insert_rows", crash_before_the_in_app_notices)
     with pytest.raises(ConnectionError):
         sweep_at(moment)
-    assert told  # the first person's e-mail was queued before the crash ...
+    # Both e-mails were in the outbox before the crash ...
+    assert sorted(queued) == sorted([flow.psw.email, smpe.email])
     assert levels(referral, "triage") == []  # ... and rolled back with the record
     assert not OutboundEmail.objects.filter(dedupe_key__startswith=f"chase:{referral.pk}:")
     assert Notification.objects.count() == notices_before
 
-    monkeypatch.setattr(notifications, "queue_email", real_queue_email)
+    monkeypatch.setattr(notifications, "insert_rows", real_insert_rows)
     assert sweep_at(moment) == 1
     assert levels(referral, "triage") == [2]
     assert chased(referral, "triage", 2) == {flow.psw.pk, smpe.pk}
