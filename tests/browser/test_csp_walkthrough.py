@@ -73,6 +73,8 @@ NOT_PAGES = {
     "reporting:report_pdf",
     "reporting:report_csv",
     "reporting:report_xlsx",
+    # A status word (JSON) the "being prepared" page's script asks for, not a page.
+    "reporting:report_status",
     "referrals:board_csv",
     "therapists:key_date_ics",
     # Council sign-in: a redirect to the provider and back (a 404 while single sign-on
