@@ -106,8 +106,13 @@ def test_a_worker_killed_thirty_times_in_bursts_loses_nothing(
                         f"round {round_}: the burst did not start; worker said:\n{stop_worker(worker)}"
                     )
                     time.sleep(rng.uniform(0, gap))  # a random moment within one message
-                    senders = children_of(worker.pid)
-                    assert senders, "the worker has no pool process to kill"
+                    # After the last round's kill the worker may still be starting its
+                    # new pool processes: wait for one to exist (the event), not a time.
+                    senders = wait_for(lambda: children_of(worker.pid), DRAIN_SECONDS, every=0.01)
+                    assert senders, (
+                        f"round {round_}: the worker has no pool process to kill; worker said:\n"
+                        f"{stop_worker(worker)}"
+                    )
                     for pid in senders:
                         os.kill(pid, signal.SIGKILL)
                     kill_points.append(after)

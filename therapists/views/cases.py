@@ -68,7 +68,7 @@ STATE_WORDS = dict(Referral.State.choices)
 def _due_html(reading) -> str:
     # therapists/partials/case_due.html, for a row of the list
     if not reading:
-        return format_html('<span class="text-body-secondary">Nothing due</span>\n')
+        return format_html('<span class="text-body-secondary">{}</span>\n', "Nothing due")
     if reading.clock == "key_date":
         day = reading.key_date.date
         return format_html(
