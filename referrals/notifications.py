@@ -101,6 +101,26 @@ def queue_email(
     return email
 
 
+def _each_person(recipients: Iterable):
+    """Each recipient once, as (user or None, address, what their dedupe key ends
+    with): users (inactive ones skipped) or bare e-mail addresses; None is skipped."""
+    seen: set = set()
+    for recipient in recipients:
+        if recipient is None:
+            continue
+        is_address = isinstance(recipient, str)
+        if not is_address and not recipient.is_active:
+            continue
+        ident = recipient if is_address else recipient.pk
+        if ident in seen:
+            continue
+        seen.add(ident)
+        if is_address:
+            yield None, recipient, "address"
+        else:
+            yield recipient, recipient.email, recipient.pk
+
+
 def notify(
     recipients: Iterable,
     *,
@@ -120,23 +140,12 @@ def notify(
     recipient already told under it is not told again. ``not_before`` holds the e-mail
     in the outbox (chases wait for working hours). Returns how many were told now."""
     told = 0
-    seen: set = set()
-    for recipient in recipients:
-        if recipient is None:
-            continue
-        is_address = isinstance(recipient, str)
-        if not is_address and not recipient.is_active:
-            continue
-        ident = recipient if is_address else recipient.pk
-        if ident in seen:
-            continue
-        seen.add(ident)
-        user = None if is_address else recipient
+    for user, address, who in _each_person(recipients):
         told += _tell(
             user,
-            address=recipient if is_address else user.email,
+            address=address,
             template=template,
-            dedupe_key=f"{key}:{'address' if is_address else user.pk}",
+            dedupe_key=f"{key}:{who}",
             referral=referral,
             context=context or {},
             url=url,
@@ -213,20 +222,8 @@ def notify_each(notices: Sequence[Notice]) -> list[int]:
     planned: list[tuple[int, dict | None, dict | None]] = []
     keys: set[str] = set()
     for index, notice in enumerate(notices):
-        seen: set = set()
-        for recipient in notice.recipients:
-            if recipient is None:
-                continue
-            is_address = isinstance(recipient, str)
-            if not is_address and not recipient.is_active:
-                continue
-            ident = recipient if is_address else recipient.pk
-            if ident in seen:
-                continue
-            seen.add(ident)
-            user = None if is_address else recipient
-            address = recipient if is_address else user.email
-            dedupe_key = f"{notice.key}:{'address' if is_address else user.pk}"[:200]
+        for user, address, who in _each_person(notice.recipients):
+            dedupe_key = f"{notice.key}:{who}"[:200]
             if address and dedupe_key in keys:
                 continue  # told under this key a moment ago, in this same call
             keys.add(dedupe_key)

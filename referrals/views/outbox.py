@@ -8,7 +8,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,8 +19,8 @@ from accounts.roles import Role
 from referrals import mailer, services
 from referrals import permissions as perms
 from referrals.models import OutboundEmail
+from referrals.paging import paginate
 
-PER_PAGE = 50
 NOT_IN_LIST = "That e-mail is no longer in the list. Here is the latest list."
 ROLE_LABELS = dict(Role.choices)
 
@@ -80,15 +79,15 @@ def undelivered_emails_query():
 @require_safe
 def undelivered_emails(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_triager)
-    page = Paginator(undelivered_emails_query(), PER_PAGE).get_page(request.GET.get("page"))
-    rows = [_row(email) for email in page.object_list]
+    page = paginate(request, undelivered_emails_query())
+    rows = [_row(email) for email in page.rows]
     record_list_view(
         request,
         object_type="outbound_email",
-        ids=[email.pk for email in page.object_list],
+        ids=[email.pk for email in page.rows],
         also={
-            "referral": sorted({e.referral_id for e in page.object_list if e.referral_id}),
-            "user": sorted({e.user_id for e in page.object_list if e.user_id}),
+            "referral": sorted({e.referral_id for e in page.rows if e.referral_id}),
+            "user": sorted({e.user_id for e in page.rows if e.user_id}),
         },
         detail="undelivered e-mails",
     )

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from referrals import mailer, services
 from referrals.models import OutboundEmail
-from referrals.views.outbox import PER_PAGE
+from referrals.paging import PER_PAGE
 
 LIST = "referrals:undelivered_emails"
 RETRY = "referrals:retry_email"

@@ -356,12 +356,12 @@ def test_the_pool_page_and_the_allocation_page_count_the_same_open_cases(
     pool = client.get(reverse("therapists:pool"))
     allocation = client.get(allocate_url(referral))
 
-    pool_row = next(t for t in pool.context["page"] if t.pk == fay.pk)
+    pool_row = next(t for t in pool.context["page"].rows if t.pk == fay.pk)
     allocation_row = next(t for t in allocation.context["pool"] if t.pk == fay.pk)
     assert (pool_row.open_cases, pool_row.places_left) == (2, 0)
     assert (allocation_row.open_cases, allocation_row.places_left) == (2, 0)
     assert "No places left (capacity 2)" in pool.content.decode()
-    tess = next(t for t in pool.context["page"] if t.pk == flow.therapist.pk)
+    tess = next(t for t in pool.context["page"].rows if t.pk == flow.therapist.pk)
     assert tess.open_cases == 0
 
 

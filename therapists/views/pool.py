@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,12 +19,11 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.audit import record_list_view
 from referrals import permissions as perms
 from referrals.forms import add_service_errors
+from referrals.paging import paginate
 from referrals.services import RuleRefused
 from therapists import selectors, services
 from therapists.forms import AddTherapistForm, LeaveForm, TherapistForm
 from therapists.models import Provider, Therapist
-
-PER_PAGE = 50
 
 
 def _providers(request: HttpRequest):
@@ -37,8 +35,8 @@ def _providers(request: HttpRequest):
 def pool(request: HttpRequest) -> HttpResponse:
     perms.require(request.user, perms.is_coordinator)
     today = timezone.localdate()
-    page = Paginator(selectors.pool_for(request.user), PER_PAGE).get_page(request.GET.get("page"))
-    for therapist in page:
+    page = paginate(request, selectors.pool_for(request.user))
+    for therapist in page.rows:
         therapist.leave_now = next(
             (leave for leave in therapist.leave_to_come if leave.starts_on <= today), None
         )
@@ -49,7 +47,7 @@ def pool(request: HttpRequest) -> HttpResponse:
     record_list_view(
         request,
         object_type="therapist",
-        ids=[t.pk for t in page],
+        ids=[t.pk for t in page.rows],
         also={"referral": [row.referral.pk for row in leave_coming]},
         detail="therapist pool",
     )
