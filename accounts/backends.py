@@ -1,31 +1,46 @@
 """Loading the signed-in person on each request: the account and its roles in one
-query (docs/performance.md, "Fewer queries a page")."""
+query (docs/performance.md, "Fewer queries a page"), whose SQL is written once
+(config/prepared.py)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import F
 
 from accounts.roles import Role
+from config.prepared import Prepared
 
 
-def user_with_roles(user_id):
-    """The user with ``user_id`` and its roles (``User.roles``), read in one query: one
-    row per group the account is in (one row with no group when it has none). None
-    when there is no such account."""
-    rows = list(
+def _columns() -> list[str]:
+    return [f.attname for f in get_user_model()._meta.concrete_fields]
+
+
+def _account_and_groups(user_id):
+    """One row per group the account is in (one row with no group when it has none)."""
+    return (
         get_user_model()
         ._default_manager.filter(pk=user_id)
-        .annotate(_cirs_group=F("groups__name"))
         .order_by()
+        .values_list(*_columns(), "groups__name")
     )
+
+
+_read = Prepared(_account_and_groups)
+
+
+def user_with_roles(user_id, using: str = "default"):
+    """The user with ``user_id`` and its roles (``User.roles``), read in one query.
+    None when there is no such account."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    rows = _read(user_id, using=using)
     if not rows:
         return None
-    user = rows[0]
-    user._cirs_roles = frozenset(
-        Role(row._cirs_group) for row in rows if row._cirs_group in Role.values
-    )
+    model = get_user_model()
+    user = model.from_db(using, _columns(), rows[0][:-1])
+    user._cirs_roles = frozenset(Role(row[-1]) for row in rows if row[-1] in Role.values)
     return user
 
 

@@ -2,16 +2,18 @@
 and the unread notification count (one query for both facts it reads)."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Subquery
 
+from accounts.models import User
+from config.prepared import Prepared
 from referrals.models import Notification, Referral
 from referrals.navigation import navigation_for
-from referrals.selectors import referrals_visible_to
 
 
-def _facts(user) -> tuple[bool, int]:
-    """Whether the person has support of their own, and their unread notices."""
+def _facts_query(user_id):
+    # A person always sees a referral about themselves once it is past draft
+    # (``Referral.objects.visible_to``), so their own support needs no role test.
+    own = Referral.objects.filter(staff_user=OuterRef("pk")).exclude(state=Referral.State.DRAFT)
     unread = (
         Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
         .order_by()
@@ -19,13 +21,16 @@ def _facts(user) -> tuple[bool, int]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    own = referrals_visible_to(user).filter(staff_user=user).exclude(state=Referral.State.DRAFT)
-    rows = list(
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .order_by()
-        .values_list(Exists(own), Subquery(unread))
-    )
+    return User.objects.filter(pk=user_id).order_by().values_list(Exists(own), Subquery(unread))
+
+
+# Every page asks it: its SQL is written once (config/prepared.py).
+_facts_read = Prepared(_facts_query)
+
+
+def _facts(user) -> tuple[bool, int]:
+    """Whether the person has support of their own, and their unread notices."""
+    rows = _facts_read(user.pk)
     return (bool(rows[0][0]), rows[0][1] or 0) if rows else (False, 0)
 
 

@@ -3,7 +3,7 @@
 from django import template
 
 from referrals import clocks
-from referrals.rows import badge_html
+from referrals.rows import badge_html, timeline_html
 
 register = template.Library()
 
@@ -13,6 +13,13 @@ def clock_badge(reading):
     """A badge for one ``sla.ClockReading``: on track, near or past its limit
     (``rows.badge_html``: drawn in Python, the lists draw 50 of them)."""
     return badge_html(reading)
+
+
+@register.simple_tag
+def timeline(entries):
+    """A referral's timeline in plain words (``rows.timeline_html``), or "Nothing has
+    happened yet"."""
+    return timeline_html(entries)
 
 
 @register.filter

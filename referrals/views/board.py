@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from accounts.audit import record_list_view
@@ -25,7 +26,7 @@ from referrals.forms import BoardFilterForm
 from referrals.models import ClockStatusCode, Referral, StoredReading
 from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
-from referrals.rows import badge_html, url_for_each
+from referrals.rows import badge_html, draw, url_for_each
 from referrals.selectors import (
     board_filter_choices,
     board_referrals,
@@ -116,25 +117,51 @@ def _shown(rows: list[BoardRow]) -> list[dict]:
     shown = []
     for row in rows:
         day = row.next_key_date
+        badges = [badge_html(reading) for reading in row.clocks]
+        paused = row.state == Referral.State.MORE_INFO
+        sessions = (
+            f"{row.sessions_used} of {row.sessions_allowed}"
+            if row.sessions_allowed is not None
+            else None
+        )
         shown.append(
             {
                 "pk": row.pk,
                 "reference": row.reference,
                 "is_group": row.is_group,
+                "group_badge": GROUP_BADGE if row.is_group else "",
                 "status": row.status,
                 "team": row.team,
                 "provider": row.provider or "Not yet",
                 "therapist": row.therapist or "Not yet",
-                "paused": row.state == Referral.State.MORE_INFO,
+                "paused": paused,
                 "url": detail(row.pk),
-                "badges": [badge_html(reading) for reading in row.clocks],
-                "sessions": f"{row.sessions_used} of {row.sessions_allowed}"
-                if row.sessions_allowed is not None
-                else None,
+                "badges": badges,
+                "clocks": mark_safe("".join(f"<div>{b}</div>" for b in badges))  # noqa: S308 - escaped
+                if badges
+                else PAUSED
+                if paused
+                else NONE_RUNNING,
+                "sessions": sessions,
+                "sessions_cell": NOT_YET if sessions is None else sessions,
                 "key_date": f"{day:%a} {day.day} {day:%b %Y}" if day else "None",
             }
         )
     return shown
+
+
+# One row of the board (``rows.draw`` fills the holes, escaped).
+ROW = (
+    '<tr data-testid="board-row"><td><a href="{url}">{reference}</a>{group_badge}</td>'
+    "<td>{status}</td><td>{team}</td><td>{provider}</td><td>{therapist}</td>"
+    "<td>{clocks}</td><td>{sessions_cell}</td><td>{key_date}</td></tr>\n"
+)
+GROUP_BADGE = mark_safe(' <span class="badge text-bg-secondary">Group</span>')
+PAUSED = mark_safe(
+    '<span class="text-body-secondary small">Paused: waiting for the line manager</span>'
+)
+NONE_RUNNING = mark_safe('<span class="text-body-secondary small">None running</span>')
+NOT_YET = mark_safe('<span class="text-body-secondary">Not yet</span>')
 
 
 def _filtered(request: HttpRequest, now: datetime):
@@ -156,6 +183,7 @@ def board(request: HttpRequest) -> HttpResponse:
     form, referrals = _filtered(request, now)
     page = paginate(request, referrals, rows_for=lambda ids: board_rows(request.user, ids, now=now))
     rows = _rows(page.rows, now)
+    shown = _shown(rows)
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     record_list_view(
         request,
@@ -169,7 +197,8 @@ def board(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
-            "shown": _shown(rows),
+            "shown": shown,
+            "table_rows": draw(ROW, shown),
             "page": page,
             "export_url": reverse("referrals:board_csv") + "?" + urlencode(query),
         },

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed
 
@@ -27,7 +29,7 @@ from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_ser
 from referrals.kept import take_kept_post
 from referrals.models import Referral
 from referrals.paging import paginate
-from referrals.rows import ReferralRow, url_for_each
+from referrals.rows import ReferralRow, draw, timeline_html, url_for_each
 from referrals.selectors import (
     get_referral_for_user,
     page_of,
@@ -83,6 +85,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
         "referrals/my_referrals.html",
         {
             "items": items,
+            "cards": draw(CARD, [_card_values(item) for item in items]),
             "page": page,
             "can_make_referral": perms.can_make_referral(user),
             "can_make_group_referral": perms.can_make_group_referral(user),
@@ -128,6 +131,55 @@ def _items(rows, user) -> list[dict]:
             }
         )
     return items
+
+
+def _card_values(item: dict) -> dict:
+    """The holes of one ``CARD``."""
+    state = item["referral"].state
+    return {
+        "pk": item["referral"].pk,
+        "url": item["url"],
+        "reference": item["reference"],
+        "who": item["who"],
+        "status": item["status"],
+        "team": item["team"],
+        "occurred_on": item["occurred_on"],
+        "actions": _actions(item, state) if item["editable"] else "",
+        "ended": format_html(ENDED, url=item["url"]) if state == Referral.State.CLOSED else "",
+        "timeline": timeline_html(item["timeline"]),
+    }
+
+
+def _actions(item: dict, state: str) -> SafeString:
+    what = "Carry on with this draft" if state == Referral.State.DRAFT else "Change the referral"
+    answer = (
+        format_html(' · <a href="{}">Answer the question</a>', item["answer_url"])
+        if state == Referral.State.MORE_INFO
+        else ""
+    )
+    return format_html(
+        '<p class="mb-2"><a href="{}">{}</a>{}</p>\n', item["edit_url"], what, answer
+    )
+
+
+# One card of the list (``rows.draw`` fills the holes, escaped).
+CARD = """<section class="card mb-3" aria-labelledby="ref-{pk}" data-testid="my-referral">
+  <div class="card-body">
+    <div class="d-flex flex-wrap justify-content-between gap-2">
+      <h2 class="h5 card-title mb-1" id="ref-{pk}"><a href="{url}">{reference}</a>: {who}</h2>
+      <span class="badge text-bg-light border fs-6" data-testid="status">{status}</span>
+    </div>
+    <p class="text-muted small mb-2">{team} · incident on {occurred_on}</p>
+    {actions}{ended}<details>
+      <summary>What has happened so far</summary>
+      {timeline}</details>
+  </div>
+</section>
+"""
+ENDED = (
+    '<p class="mb-2" data-testid="support-ended">Support has ended. '
+    '<a href="{url}#ended-heading">Read the therapist\'s summary</a></p>\n'
+)
 
 
 # --- Appendix 1: new, edit, send -------------------------------------------------------

@@ -21,7 +21,7 @@ from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_se
 from referrals.models import CriticalIncident, Referral
 from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
-from referrals.rows import badge_html, url_for_each, working_days_words
+from referrals.rows import badge_html, draw, url_for_each, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
@@ -77,7 +77,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/triage_queue.html",
-        {"filter": filterset, "rows": rows, "page": page},
+        {"filter": filterset, "rows": rows, "table_rows": draw(ROW, rows), "page": page},
     )
 
 
@@ -127,10 +127,19 @@ def _shown(rows, now) -> list[dict]:
                 "status": STATE_WORDS.get(r["state"], r["state"]),
                 "age": working_days_words(r["submitted_at"], now),
                 "paused": paused,
-                "badges": mark_safe(badges),  # noqa: S308 - badge_html escapes
+                "clocks": PAUSED if paused else mark_safe(badges),  # noqa: S308 - badge_html escapes
             }
         )
     return shown
+
+
+# One row of the queue (``rows.draw`` fills the holes, escaped).
+ROW = (
+    '<tr data-testid="triage-row"><td><a href="{url}">{reference}</a></td><td>{who}</td>'
+    '<td>{team}</td><td>{category}</td><td>{status}</td><td data-testid="age">{age}</td>'
+    "<td>{clocks}</td></tr>\n"
+)
+PAUSED = mark_safe('<span class="text-muted small">Paused: waiting for the line manager</span>')
 
 
 def _forms(data=None, action: str | None = None) -> dict:

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
@@ -22,7 +23,7 @@ from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
-from referrals.rows import badge_html, url_for_each, working_days_words
+from referrals.rows import badge_html, draw, url_for_each, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
@@ -55,7 +56,11 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
     record_list_view(
         request, object_type="referral", ids=[r["pk"] for r in rows], detail="allocation"
     )
-    return render(request, "therapists/allocation_queue.html", {"rows": rows, "page": page})
+    return render(
+        request,
+        "therapists/allocation_queue.html",
+        {"rows": rows, "table_rows": draw(ROW, rows), "page": page},
+    )
 
 
 def _queue_rows(referrals, now):
@@ -85,6 +90,7 @@ def _shown(rows, now) -> list[dict]:
         else:
             who = r["staff_name"]
         occurred = r["incident__occurred_on"]
+        badges = [badge_html(x) for x in readings]
         shown.append(
             {
                 "pk": r["pk"],
@@ -95,10 +101,19 @@ def _shown(rows, now) -> list[dict]:
                 "team": r["incident__team__name"],
                 "occurred_on": f"{occurred.day} {occurred:%b %Y}" if occurred else "",
                 "waiting": working_days_words(r["decided_at"], now),
-                "badges": [badge_html(x) for x in readings],
+                "badges": badges,
+                "clocks": mark_safe("".join(f"<div>{b}</div>" for b in badges)),  # noqa: S308 - escaped
             }
         )
     return shown
+
+
+# One row of the queue (``rows.draw`` fills the holes, escaped).
+ROW = (
+    '<tr data-testid="allocation-row"><td><a href="{url}">{reference}</a></td><td>{who}</td>'
+    "<td>{team}</td><td>{occurred_on}</td><td>{waiting}</td><td>{clocks}</td>"
+    '<td><a class="btn btn-sm btn-primary" href="{allocate_url}">Allocate</a></td></tr>\n'
+)
 
 
 def _pool(provider_id: int):

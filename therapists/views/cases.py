@@ -29,7 +29,7 @@ from referrals.forms import support as case_forms
 from referrals.models import KeyDate, PlannedSession, Referral
 from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate
-from referrals.rows import badge_html, url_for_each
+from referrals.rows import badge_html, draw, url_for_each
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
     cases_for_therapist,
@@ -59,7 +59,11 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     record_list_view(
         request, object_type="referral", ids=[r["pk"] for r in rows], detail="my cases"
     )
-    return render(request, "therapists/my_cases.html", {"rows": rows, "page": page})
+    return render(
+        request,
+        "therapists/my_cases.html",
+        {"rows": rows, "table_rows": draw(ROW, rows), "page": page},
+    )
 
 
 STATE_WORDS = dict(Referral.State.choices)
@@ -109,9 +113,18 @@ def _shown(rows, now) -> list[dict]:
                 "status": STATE_WORDS.get(r["state"], r["state"]),
                 "sessions": sessions,
                 "due": mark_safe(_due_html(due)),  # noqa: S308 - escaped above
+                "group_badge": GROUP_BADGE if group else "",
             }
         )
     return shown
+
+
+# One row of the list (``rows.draw`` fills the holes, escaped).
+ROW = (
+    '<tr><td><a href="{url}">{reference}</a>{group_badge}</td><td>{who}</td>'
+    "<td>{status}</td><td>{sessions}</td><td>{due}</td></tr>\n"
+)
+GROUP_BADGE = mark_safe(' <span class="badge text-bg-secondary">Group</span>')
 
 
 # --- the case page ---------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""``config.prepared.Prepared``: SQL written once by the ORM, run again with each call's
+values, with the ORM's answers (docs/performance.md, "Statements written once")."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
+
+from accounts.backends import user_with_roles
+from accounts.models import User
+from accounts.roles import Role
+from config.prepared import Prepared
+from referrals.context_processors import _facts
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_call_runs_the_same_sql_with_its_own_values():
+    ann = UserFactory(username="ann", first_name="Ann")
+    bob = UserFactory(username="bob", first_name="Bob")
+    by_name = Prepared(
+        lambda name, pk: (
+            User.objects.filter(username=name)
+            .exclude(pk=pk)
+            .values_list("first_name", "date_joined", "is_active")
+        ),
+        kinds=(str, int),
+    )
+    with CaptureQueriesContext(connection) as first:
+        assert by_name("ann", 0) == [(ann.first_name, ann.date_joined, True)]
+    with CaptureQueriesContext(connection) as second:
+        assert by_name("bob", 0) == [(bob.first_name, bob.date_joined, True)]
+    assert by_name("bob", bob.pk) == []
+    # One statement each, the same SQL; the values are parameters, not pasted in.
+    assert len(first) == len(second) == 1
+    assert first[0]["sql"].replace("ann", "bob") == second[0]["sql"]
+
+
+def test_results_are_converted_as_the_orm_converts_them():
+    """Booleans from EXISTS and timezone-aware datetimes, on SQLite as on PostgreSQL."""
+    user = UserFactory()
+    has_groups = Prepared(
+        lambda pk: User.objects.filter(pk=pk).values_list(
+            Exists(User.groups.through.objects.filter(user=OuterRef("pk"))), "date_joined"
+        )
+    )
+    expected = list(
+        User.objects.filter(pk=user.pk).values_list(
+            Exists(User.groups.through.objects.filter(user=OuterRef("pk"))), "date_joined"
+        )
+    )
+    assert has_groups(user.pk) == expected
+    assert expected[0][0] is False and expected[0][1].tzinfo is not None
+
+
+def test_a_build_that_does_not_carry_every_argument_is_refused():
+    ignores_its_argument = Prepared(lambda pk: User.objects.values_list("pk"))
+    with pytest.raises(ValueError, match="not every argument"):
+        ignores_its_argument(1)
+    grouped = Prepared(lambda pk: User.objects.filter(pk=pk).annotate(n=Count("groups")))
+    UserFactory()
+    assert grouped(-1) == []
+
+
+def test_the_signed_in_person_and_page_facts_match_the_orm():
+    person = UserFactory(roles=[Role.PSW, Role.LINE_MANAGER])
+    loaded = user_with_roles(person.pk)
+    assert loaded == person
+    assert loaded.roles == {Role.PSW, Role.LINE_MANAGER}
+    assert [getattr(loaded, f.attname) for f in User._meta.concrete_fields] == [
+        getattr(person, f.attname) for f in User._meta.concrete_fields
+    ]
+    assert user_with_roles(person.pk + 1000) is None
+    assert user_with_roles("not a number") is None
+    assert _facts(loaded) == (False, 0)
