@@ -6,14 +6,13 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 
 from accounts.models import User
 from config.prepared import Prepared
-from referrals.models import Notification, Referral
+from referrals.models import Notification
 from referrals.navigation import navigation_for
+from referrals.selectors import own_support
 
 
 def _facts_query(user_id):
-    # A person always sees a referral about themselves once it is past draft
-    # (``Referral.objects.visible_to``), so their own support needs no role test.
-    own = Referral.objects.filter(staff_user=OuterRef("pk")).exclude(state=Referral.State.DRAFT)
+    own = own_support(OuterRef("pk"))
     unread = (
         Notification.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
         .order_by()

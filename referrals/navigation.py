@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from referrals import permissions as perms
+from referrals.selectors import own_support
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def navigation_for(user, *, has_own_support: bool | None = None) -> list[NavItem
 
 
 def own_support_exists(user) -> bool:
-    return user.own_referrals.exclude(state="draft").exists()
+    return own_support(user).exists()
 
 
 def landing_url_name(user) -> str:

@@ -47,6 +47,13 @@ def referrals_visible_to(user):
     return Referral.objects.visible_to(user)
 
 
+def own_support(staff) -> QuerySet[Referral]:
+    """The referrals about ``staff`` (a user, or ``OuterRef`` to one) past draft: those a
+    person sees as their own support. ``Referral.objects.visible_to`` always lets a
+    person see these, whatever their roles, so no role test is needed."""
+    return Referral.objects.filter(staff_user=staff).exclude(state=Referral.State.DRAFT)
+
+
 def page_of(user, ids) -> QuerySet[Referral]:
     """The referrals ``ids`` (a list page's page, already chosen from what ``user`` may
     see), read again through ``referrals_visible_to``."""

@@ -151,14 +151,12 @@ def _card_values(item: dict) -> dict:
 
 
 def _actions(item: dict, state: str) -> SafeString:
-    what = "Carry on with this draft" if state == Referral.State.DRAFT else "Change the referral"
-    answer = (
-        format_html(' · <a href="{}">Answer the question</a>', item["answer_url"])
-        if state == Referral.State.MORE_INFO
-        else ""
-    )
+    edit = EDIT_DRAFT if state == Referral.State.DRAFT else EDIT_SENT
+    answer = ANSWER if state == Referral.State.MORE_INFO else ""
     return format_html(
-        '<p class="mb-2"><a href="{}">{}</a>{}</p>\n', item["edit_url"], what, answer
+        ACTIONS,
+        edit=format_html(edit, url=item["edit_url"]),
+        answer=format_html(answer, url=item["answer_url"]) if answer else "",
     )
 
 
@@ -176,6 +174,10 @@ CARD = """<section class="card mb-3" aria-labelledby="ref-{pk}" data-testid="my-
   </div>
 </section>
 """
+ACTIONS = '<p class="mb-2">{edit}{answer}</p>\n'
+EDIT_DRAFT = '<a href="{url}">Carry on with this draft</a>'
+EDIT_SENT = '<a href="{url}">Change the referral</a>'
+ANSWER = ' · <a href="{url}">Answer the question</a>'
 ENDED = (
     '<p class="mb-2" data-testid="support-ended">Support has ended. '
     '<a href="{url}#ended-heading">Read the therapist\'s summary</a></p>\n'

@@ -4,7 +4,9 @@ on the Flesch reading-ease scale (a plain-English leaflet), measured with textst
 
 What is measured:
 - each HTML template: the text a person sees or hears (text, alt, aria-label,
-  placeholder), with the template language taken out;
+  placeholder), with the template language taken out, and with the rows its view draws
+  in Python (the template names them: "(ROW in therapists/views/allocation.py)");
+- markup held in Python constants (a badge, "Nothing has happened yet");
 - each e-mail: its subject and plain-text body together (the HTML body says the same);
 - the messages in the Python code: strings given to ``messages.*``, ``ValidationError``,
   ``add_error`` and ``PermissionDenied``, ``help_text=`` and ``error_messages=``, and the
@@ -115,6 +117,45 @@ def html_text(source: str) -> list[str]:
     return [chunk for chunk in parser.chunks if re.search(r"[A-Za-z]", chunk)]
 
 
+# A list's rows are drawn in Python (``referrals.rows.draw``); its template says where,
+# as "(ROW in therapists/views/allocation.py)" or "(ROW and PAUSED in ...)". Their words
+# are read as the template's.
+_DRAWN_IN = re.compile(r"\(([A-Z_]+(?:, [A-Z_]+)*(?: and [A-Z_]+)?) in ([\w/]+\.py)\)")
+_HOLE = re.compile(r"\{\w+\}")
+_TAG = re.compile(r"<[a-z]")
+
+
+def _module_constants(path: Path) -> dict[str, ast.AST]:
+    return {
+        target.id: node.value
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def _markup(node: ast.AST) -> str | None:
+    """The HTML a module constant holds: a string, or ``mark_safe("...")``."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "mark_safe" and node.args:
+        node = node.args[0]
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and _TAG.search(node.value):
+        return _HOLE.sub(" ", node.value)
+    return None
+
+
+def drawn_markup(source: str) -> str:
+    """The markup of the rows a template says are drawn in Python."""
+    found = []
+    for names, where in _DRAWN_IN.findall(source):
+        constants = _module_constants(ROOT / where)
+        for name in re.split(r", | and ", names):
+            markup = _markup(constants.get(name))
+            assert markup is not None, f"{where} has no markup constant {name}"
+            found.append(markup)
+    return "\n".join(found)
+
+
 def plain_text(source: str) -> list[str]:
     """A text template: each non-empty line is read as at least one sentence."""
     lines = [" ".join(line.split()) for line in _without_template_language(source).splitlines()]
@@ -142,7 +183,10 @@ def template_items() -> list[Item]:
             name.startswith("emails/") and name.endswith("_body.html")
         ):
             continue  # the HTML body says what the text body says
-        chunks = plain_text(source) if name.endswith(".txt") else html_text(source)
+        if name.endswith(".txt"):
+            chunks = plain_text(source)
+        else:
+            chunks = html_text(source + "\n" + drawn_markup(source))
         items.append(Item(name, " ".join(chunks)))
     items += [Item(f"{stem} (e-mail)", " ".join(chunks)) for stem, chunks in emails.items()]
     return items
@@ -202,14 +246,13 @@ def _message_args(call: ast.Call) -> list[ast.AST]:
 
 def python_items(path: Path) -> list[Item]:
     tree = ast.parse(path.read_text())
-    constants = {
-        target.id: node.value
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
+    constants = _module_constants(path)
     found: list[str] = []
+    # Markup drawn in Python (a list's rows, a badge, "Nothing has happened yet").
+    for value in constants.values():
+        markup = _markup(value)
+        if markup is not None:
+            found.append(" ".join(html_text(markup)))
     in_models = "models" in path.relative_to(ROOT).with_suffix("").parts
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -288,6 +331,17 @@ def test_every_message_in_the_code_reads_at_60_or_more():
 
 
 # --- the measure itself -----------------------------------------------------------------
+
+
+def test_rows_drawn_in_python_are_read_with_their_template():
+    items = {item.where: item.text for item in template_items()}
+    assert "Carry on with this draft" in items["referrals/my_referrals.html"]
+    assert "Support has ended." in items["referrals/my_referrals.html"]
+    assert "Paused: waiting for the line manager" in items["referrals/triage_queue.html"]
+    assert "Allocate" in items["therapists/allocation_queue.html"]
+    messages = " ".join(item.text for item in message_items())
+    assert "Nothing has happened yet." in messages
+    assert "None running" in messages
 
 
 def test_hard_words_fail_and_plain_words_pass():
