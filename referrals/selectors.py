@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from accounts.audit import record_access
 from accounts.models import AuditEvent
+from config.prepared import Prepared
 from referrals.models import (
     ClockDeadline,
     ClosureSummary,
@@ -60,10 +61,7 @@ def page_of(user, ids) -> QuerySet[Referral]:
     return referrals_visible_to(user).filter(pk__in=ids)
 
 
-def board_filter_choices() -> dict[str, list[tuple[int, str]]]:
-    """The providers, therapists (with their provider) and teams for the board's filters,
-    in one UNION query. The provider and therapist models belong to the ``therapists``
-    app, above this one, so they are read from ``Referral``'s fields (like ``providers``)."""
+def _board_filter_union():
     provider_model = Referral._meta.get_field("provider").related_model
     therapist_model = Referral._meta.get_field("therapist").related_model
     text = CharField()
@@ -76,13 +74,24 @@ def board_filter_choices() -> dict[str, list[tuple[int, str]]]:
         )
 
     name = Concat("user__first_name", Value(" "), "user__last_name", output_field=text)
-    union = shaped(provider_model.objects.all(), "provider", F("name"), Value("", text)).union(
+    return shaped(provider_model.objects.all(), "provider", F("name"), Value("", text)).union(
         shaped(therapist_model.objects.all(), "therapist", name, F("provider__name")),
         shaped(Team.objects.all(), "team", F("name"), Value("", text)),
         all=True,
     )
+
+
+# The board asks it on every page: its SQL is written once (config/prepared.py).
+_board_filter_read = Prepared(_board_filter_union)
+
+
+def board_filter_choices() -> dict[str, list[tuple[int, str]]]:
+    """The providers, therapists (with their provider) and teams for the board's filters,
+    in one UNION query. The provider and therapist models belong to the ``therapists``
+    app, above this one, so they are read from ``Referral``'s fields (like ``providers``)."""
     found: dict[str, list[tuple[int, str]]] = {"provider": [], "therapist": [], "team": []}
-    for kind, pk, label, extra in sorted(union, key=lambda r: (r[0], r[3], r[2], r[1])):
+    rows = _board_filter_read()
+    for kind, pk, label, extra in sorted(rows, key=lambda r: (r[0], r[3], r[2], r[1])):
         found[kind].append((pk, f"{label.strip()} ({extra})" if extra else label))
     return found
 
