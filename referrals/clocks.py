@@ -109,6 +109,7 @@ def _previous_working_day(d: date) -> date:
     return d
 
 
+@functools.lru_cache(maxsize=4096)
 def due_words(due: datetime, *, lead: str = "by") -> str:
     """A due moment as people say it: "by the end of Mon 7 Dec", not "Tue 8 Dec 00:00".
 
@@ -116,7 +117,8 @@ def due_words(due: datetime, *, lead: str = "by") -> str:
     it ended (a clock that stops at weekends and bank holidays cannot run out during
     them), so it reads as the end of that working day; any other moment reads as
     "by 14:30 on Tue 8 Dec". ``lead`` is the word in front ("by", "at", or "" for
-    none)."""
+    none). Kept for each moment (a list page's badges repeat the same deadlines, and
+    the calendar never changes while the service runs)."""
     _require_aware("due", due)
     local = due.astimezone(_local_zone())
     if local.time() == time():

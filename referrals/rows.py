@@ -9,7 +9,9 @@ and badges are made once, with plain string work, and the template only places t
 
 from __future__ import annotations
 
+import functools
 import html
+import string
 from collections.abc import Callable
 from datetime import datetime
 
@@ -60,26 +62,28 @@ def badge_html(reading) -> SafeString:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _holes(row: str) -> tuple[str, ...]:
+    return tuple(name for _text, name, _spec, _conv in string.Formatter().parse(row) if name)
+
+
 def draw(row: str, values: list[dict]) -> SafeString:
     """A table's rows in one pass: ``row`` is one row's HTML with ``{name}`` holes,
     filled for each dict in ``values``. Text is escaped; HTML made safe (a badge, a
-    link made by ``format_html``) goes in as it is. Through the template engine each
-    of a row's holes was a node resolved again for every row: about half a page's time
-    (docs/performance.md, "Rows are drawn once, in Python")."""
+    link made by ``format_html``) goes in as it is; None is left empty. Through the
+    template engine each of a row's holes was a node resolved again for every row:
+    about half a page's time (docs/performance.md, "Rows are drawn once, in Python")."""
+    holes = _holes(row)
     out = []
     for value in values:
-        out.append(
-            row.format_map(
-                {
-                    key: part
-                    if isinstance(part, SafeData)
-                    else ""
-                    if part is None
-                    else html.escape(str(part))
-                    for key, part in value.items()
-                }
-            )
-        )
+        filled = {}
+        for key in holes:
+            part = value[key]
+            if isinstance(part, SafeData):
+                filled[key] = part
+            else:
+                filled[key] = "" if part is None else html.escape(str(part))
+        out.append(row.format_map(filled))
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or safe
 
 
