@@ -11,8 +11,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
+
+from config.prepared import IDS, Prepared
 
 PER_PAGE = 50
 
@@ -62,6 +66,76 @@ def _number(value) -> int:
         return max(1, int(value))
     except (TypeError, ValueError):
         return 1
+
+
+class Listing:
+    """A working list whose two reads are written once (``config.prepared``): its page of
+    ids with the total, and the rows of those ids.
+
+    ``items(*values, *shape)`` builds the list's queryset (filtered, sorted) and
+    ``rows(ids, *values, *shape)`` the page's rows (a ``values()`` queryset), from the
+    same values: ``kinds`` says what each is (``int``, ``str``, ``MOMENT``). A list that
+    depends on who is looking is built for a stand-in with their id and roles
+    (``stand_in``): ``visible_to`` reads nothing else. ``shape`` picks the statement
+    (the roles, which filters are on); the page's slice is added to it here."""
+
+    def __init__(self, items: Callable[..., QuerySet], rows: Callable[..., QuerySet], kinds):
+        self.items = items
+        self._ids = Prepared(self._ids_of, kinds=tuple(kinds))
+        self._rows = Prepared(rows, kinds=(IDS, *kinds))
+
+    def _ids_of(self, *values_and_shape):
+        *values, start, per_page = values_and_shape
+        counted = self.items(*values).annotate(_page_total=Window(Count("*")))
+        return counted.values_list("pk", "_page_total")[start : start + per_page]
+
+    def of(self, *values, shape: tuple = ()) -> ListingCall:
+        return ListingCall(self, values, tuple(shape))
+
+
+@dataclass
+class ListingCall:
+    listing: Listing
+    values: tuple
+    shape: tuple
+
+    def ids(self, start: int, per_page: int) -> list[tuple[int, int]]:
+        return self.listing._ids(*self.values, shape=(*self.shape, start, per_page))
+
+    def rows(self, ids: list[int]) -> list[dict]:
+        return self.listing._rows(ids, *self.values, shape=self.shape)
+
+    def count(self) -> int:
+        return self.listing.items(*self.values, *self.shape).count()
+
+
+def stand_in(user_id: int, roles) -> AbstractBaseUser:
+    """An active account with this id and these roles, and nothing else: what
+    ``Referral.objects.visible_to`` reads of a person."""
+    user = get_user_model()(pk=user_id, is_active=True)
+    user._cirs_roles = frozenset(roles)
+    return user
+
+
+def _page_of_listing(listing: ListingCall, number: int, per_page: int):
+    """``_page_of_queryset`` for a ``Listing``: the same two reads, the same order."""
+
+    def read(start: int) -> tuple[list, int]:
+        found = listing.ids(start, per_page)
+        if not found:
+            return [], 0
+        ids = [pk for pk, _total in found]
+        by_pk = {row["pk"]: row for row in listing.rows(ids)}
+        return [by_pk[pk] for pk in ids if pk in by_pk], found[0][1]
+
+    rows, total = read((number - 1) * per_page)
+    if rows:
+        return rows, total, number
+    total = listing.count() if number > 1 else 0
+    if total == 0:
+        return [], 0, 1
+    last = (total - 1) // per_page + 1
+    return read((last - 1) * per_page)[0], total, last
 
 
 def _page_of_queryset(
@@ -118,7 +192,9 @@ def paginate(
     page's ids (a list) and returns their rows, in any order."""
     data = request.GET if data is None else data
     number = _number(data.get("page"))
-    if isinstance(items, QuerySet):
+    if isinstance(items, ListingCall):
+        rows, total, number = _page_of_listing(items, number, per_page)
+    elif isinstance(items, QuerySet):
         rows, total, number = _page_of_queryset(items, number, per_page, rows_for)
     else:
         items = list(items)

@@ -20,12 +20,13 @@ from django.views.decorators.http import require_safe
 
 from accounts.audit import record_list_view
 from accounts.models import AuditEvent
+from config.prepared import MOMENT
 from referrals import permissions as perms
 from referrals import rules, sla
 from referrals.forms import BoardFilterForm
 from referrals.models import ClockStatusCode, Referral, StoredReading
 from referrals.models.deadlines import parse_moments
-from referrals.paging import paginate
+from referrals.paging import Listing, paginate, stand_in
 from referrals.rows import badge_html, draw, url_for_each
 from referrals.selectors import (
     board_filter_choices,
@@ -164,6 +165,16 @@ NONE_RUNNING = mark_safe('<span class="text-body-secondary small">None running</
 NOT_YET = mark_safe('<span class="text-body-secondary">Not yet</span>')
 
 
+# The unfiltered board, its SQL written once (``referrals.paging.Listing``).
+BOARD = Listing(
+    lambda user_id, now, roles: most_urgent_first(
+        board_referrals(stand_in(user_id, roles), now=now)
+    ),
+    lambda ids, user_id, now, roles: board_rows(stand_in(user_id, roles), ids, now=now),
+    kinds=(int, MOMENT),
+)
+
+
 def _filtered(request: HttpRequest, now: datetime):
     form = BoardFilterForm(request.GET or None, choices=board_filter_choices())
     referrals = form.apply(
@@ -180,7 +191,12 @@ def board(request: HttpRequest) -> HttpResponse:
     past, sessions used out of the allowance, and the next key date."""
     perms.require(request.user, perms.is_triager)
     now = timezone.now()
-    form, referrals = _filtered(request, now)
+    if any(request.GET.get(name) for name in BoardFilterForm.base_fields):
+        form, referrals = _filtered(request, now)
+    else:
+        # The whole board, as it is opened: its SQL written once.
+        form = BoardFilterForm(request.GET or None, choices=board_filter_choices())
+        referrals = BOARD.of(request.user.pk, now, shape=(request.user.roles,))
     page = paginate(request, referrals, rows_for=lambda ids: board_rows(request.user, ids, now=now))
     rows = _rows(page.rows, now)
     shown = _shown(rows)

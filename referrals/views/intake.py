@@ -28,7 +28,7 @@ from referrals import services
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
 from referrals.kept import take_kept_post
 from referrals.models import Referral
-from referrals.paging import paginate
+from referrals.paging import Listing, paginate, stand_in
 from referrals.rows import ReferralRow, draw, timeline_html, url_for_each
 from referrals.selectors import (
     get_referral_for_user,
@@ -62,17 +62,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     """Referrals this person made or that name them as line manager, newest first, 50 to
     a page."""
     user = request.user
-    page = paginate(
-        request,
-        referrals_visible_to(user)
-        .filter(Q(created_by=user) | Q(line_manager=user))
-        .order_by("-created_at", "-pk"),
-        rows_for=lambda ids: (
-            page_of(user, ids)
-            .annotate(timeline_json=transitions_json())
-            .values(*ReferralRow.FIELDS, *SHOWN, "timeline_json")
-        ),
-    )
+    page = paginate(request, MINE.of(user.pk, shape=(user.roles,)))
     items = _items(page.rows, user)
     record_list_view(
         request,
@@ -94,6 +84,30 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
 
 
 SHOWN = ("staff_name", "incident__team__name", "incident__occurred_on", "group__number_of_staff")
+
+
+def _mine(user):
+    return (
+        referrals_visible_to(user)
+        .filter(Q(created_by=user) | Q(line_manager=user))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def _mine_rows(user, ids):
+    return (
+        page_of(user, ids)
+        .annotate(timeline_json=transitions_json())
+        .values(*ReferralRow.FIELDS, *SHOWN, "timeline_json")
+    )
+
+
+# "My referrals" for one person, its SQL written once (``referrals.paging.Listing``).
+MINE = Listing(
+    lambda user_id, roles: _mine(stand_in(user_id, roles)),
+    lambda ids, user_id, roles: _mine_rows(stand_in(user_id, roles), ids),
+    kinds=(int,),
+)
 
 
 def _items(rows, user) -> list[dict]:

@@ -14,13 +14,14 @@ from django.utils.safestring import mark_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from accounts.audit import record_list_view
+from config.prepared import MOMENT
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
 from referrals.models import CriticalIncident, Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import paginate
+from referrals.paging import Listing, paginate, stand_in
 from referrals.rows import badge_html, draw, url_for_each, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
@@ -53,19 +54,20 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         for name in NOT_IN_QUERY_STRING:
             data.pop(name, None)
     now = timezone.now()
-    base = most_urgent_first(
-        referrals_visible_to(request.user)
-        .filter(state__in=AWAITING_TRIAGE)
-        .annotate(next_due=next_due(now))
-    )
     filters = {k: v for k, v in data.items() if k in TriageFilter.base_filters and v}
-    filterset = TriageFilter(filters or None, queryset=base)
+    # The queue is built by the filters only when there are some (``QUEUE`` otherwise).
+    queue = _queue(request.user, now) if filters else None
+    filterset = TriageFilter(filters or None, queryset=queue)
     post_fields = None
     if request.method == "POST":
         post_fields = list(filters.items())
+    # The whole queue, as it is opened, has its SQL written once; a filtered one is
+    # built by the filters.
+    whole = QUEUE.of(request.user.pk, now, shape=(request.user.roles,))
+    items = filterset.qs if filters else whole
     page = paginate(
         request,
-        filterset.qs,
+        items,
         data=data,
         post_fields=post_fields,
         rows_for=lambda ids: _queue_rows(page_of(request.user, ids), now),
@@ -78,6 +80,14 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         request,
         "referrals/triage_queue.html",
         {"filter": filterset, "rows": rows, "table_rows": draw(ROW, rows), "page": page},
+    )
+
+
+def _queue(user, now):
+    return most_urgent_first(
+        referrals_visible_to(user)
+        .filter(state__in=AWAITING_TRIAGE)
+        .annotate(next_due=next_due(now))
     )
 
 
@@ -95,6 +105,13 @@ def _queue_rows(referrals, now):
         "deadlines",
     )
 
+
+# The unfiltered queue, its SQL written once (``referrals.paging.Listing``).
+QUEUE = Listing(
+    lambda user_id, now, roles: _queue(stand_in(user_id, roles), now),
+    lambda ids, user_id, now, roles: _queue_rows(page_of(stand_in(user_id, roles), ids), now),
+    kinds=(int, MOMENT),
+)
 
 STATE_WORDS = dict(Referral.State.choices)
 CATEGORY_WORDS = dict(CriticalIncident.Category.choices)

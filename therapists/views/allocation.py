@@ -17,12 +17,13 @@ from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from accounts.audit import record_list_view
+from config.prepared import MOMENT
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import paginate
+from referrals.paging import Listing, paginate, stand_in
 from referrals.rows import badge_html, draw, url_for_each, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
@@ -44,14 +45,7 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
     urgent first (its stored deadlines), 50 to a page."""
     perms.require(request.user, perms.is_coordinator)
     now = timezone.now()
-    referrals = most_urgent_first(
-        referrals_visible_to(request.user)
-        .filter(state=Referral.State.ACCEPTED)
-        .annotate(next_due=next_due(now))
-    )
-    page = paginate(
-        request, referrals, rows_for=lambda ids: _queue_rows(page_of(request.user, ids), now)
-    )
+    page = paginate(request, QUEUE.of(request.user.pk, now, shape=(request.user.roles,)))
     rows = _shown(page.rows, now)
     record_list_view(
         request, object_type="referral", ids=[r["pk"] for r in rows], detail="allocation"
@@ -60,6 +54,14 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
         request,
         "therapists/allocation_queue.html",
         {"rows": rows, "table_rows": draw(ROW, rows), "page": page},
+    )
+
+
+def _queue(user, now):
+    return most_urgent_first(
+        referrals_visible_to(user)
+        .filter(state=Referral.State.ACCEPTED)
+        .annotate(next_due=next_due(now))
     )
 
 
@@ -75,6 +77,14 @@ def _queue_rows(referrals, now):
         "group__number_of_staff",
         "deadlines",
     )
+
+
+# The queue for one coordinator, its SQL written once (``referrals.paging.Listing``).
+QUEUE = Listing(
+    lambda user_id, now, roles: _queue(stand_in(user_id, roles), now),
+    lambda ids, user_id, now, roles: _queue_rows(page_of(stand_in(user_id, roles), ids), now),
+    kinds=(int, MOMENT),
+)
 
 
 def _shown(rows, now) -> list[dict]:

@@ -23,12 +23,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.audit import record_list_view
+from config.prepared import MOMENT
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import support as case_forms
 from referrals.models import KeyDate, PlannedSession, Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import paginate
+from referrals.paging import Listing, paginate, stand_in
 from referrals.rows import badge_html, draw, url_for_each
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
@@ -42,6 +43,13 @@ from therapists.selectors import (
     upcoming_key_dates,
 )
 
+# "My cases" for one therapist, its SQL written once (``referrals.paging.Listing``).
+MY_CASES = Listing(
+    lambda user_id, now, roles: cases_for_therapist(stand_in(user_id, roles), now=now),
+    lambda ids, user_id, now, roles: my_case_rows(stand_in(user_id, roles), ids, now=now),
+    kinds=(int, MOMENT),
+)
+
 
 @login_required
 @require_safe
@@ -50,11 +58,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     each with the next thing due and its deadline."""
     perms.require(request.user, perms.is_therapist)
     now = timezone.now()
-    page = paginate(
-        request,
-        cases_for_therapist(request.user, now=now),
-        rows_for=lambda ids: my_case_rows(request.user, ids, now=now),
-    )
+    page = paginate(request, MY_CASES.of(request.user.pk, now, shape=(request.user.roles,)))
     rows = _shown(page.rows, now)
     record_list_view(
         request, object_type="referral", ids=[r["pk"] for r in rows], detail="my cases"
