@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.admin import AdminSite
 from django.core import checks
@@ -19,11 +20,14 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminSite
+from django_otp.middleware import OTPMiddleware
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import record_access, record_list_view
 from accounts.models import AuditEvent
 from accounts.roles import Role
 from accounts.signin_methods import SESSION_KEY, SSO
+from config.prepared import Prepared
 
 ALL = "all"
 NONE = "none"
@@ -168,3 +172,33 @@ def check_mfa_roles(app_configs, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+def _device_read(model):
+    columns = [f.attname for f in model._meta.concrete_fields]
+    return columns, Prepared(lambda pk: model.objects.filter(pk=pk).values_list(*columns))
+
+
+_DEVICE_READS: dict[type, tuple] = {}
+
+
+class DeviceMiddleware(OTPMiddleware):
+    """django-otp's middleware: each page finds the code device this session was
+    verified with. The authenticator-app device is read with SQL written once
+    (``config.prepared``); any other kind of device as django-otp reads it."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        try:
+            label, pk = persistent_id.rsplit("/", 1)
+            model = apps.get_model(label)
+            pk = int(pk)
+        except (ValueError, LookupError):
+            return None
+        if model is not TOTPDevice:
+            return super()._device_from_persistent_id(persistent_id)
+        if model not in _DEVICE_READS:
+            _DEVICE_READS[model] = _device_read(model)
+        columns, read = _DEVICE_READS[model]
+        rows = read(pk)
+        return model.from_db("default", columns, rows[0]) if rows else None

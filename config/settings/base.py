@@ -56,7 +56,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, reading the session's code device with SQL written once.
+    "accounts.mfa.DeviceMiddleware",
     # Before anything reads the post: an oversize form comes back with what was typed.
     "config.middleware.OversizePostMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
