@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.utils.functional import LazyObject, empty
 from django_fsm import has_transition_perm
 
 from accounts.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
@@ -17,6 +18,17 @@ from accounts.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
 if TYPE_CHECKING:
     from accounts.models import User
     from referrals.models import Referral
+
+
+def unwrapped(user):
+    """The account behind ``request.user``, which Django hands out wrapped in a lazy
+    proxy: every attribute read through the proxy costs a call more, and a list asks
+    the predicates below about each of its 50 rows."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
 
 
 def _active(user) -> bool:

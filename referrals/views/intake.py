@@ -63,7 +63,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     a page."""
     user = request.user
     page = paginate(request, MINE.of(user.pk, shape=(user.roles,)))
-    items = _items(page.rows, user)
+    items = _items(page.rows, perms.unwrapped(user))
     record_list_view(
         request,
         object_type="referral",
