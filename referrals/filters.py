@@ -5,12 +5,17 @@ from __future__ import annotations
 import django_filters
 from django import forms
 
+from config.prepared import Prepared
 from referrals.models import CriticalIncident, Referral, Team
 from referrals.widgets import Select
 
 # What "awaiting a decision" means for triage: waiting for them, or waiting for the
 # line manager's answer to their question.
 AWAITING_TRIAGE = (Referral.State.SUBMITTED, Referral.State.MORE_INFO)
+
+
+# Read on every page of the queue: its SQL is written once (config/prepared.py).
+_teams = Prepared(lambda: Team.objects.order_by("name", "pk").values_list("pk", "name"))
 
 
 class TriageFilter(django_filters.FilterSet):
@@ -49,6 +54,4 @@ class TriageFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["team"].extra["choices"] = list(
-            Team.objects.order_by("name", "pk").values_list("pk", "name")
-        )
+        self.filters["team"].extra["choices"] = _teams()
