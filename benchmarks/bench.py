@@ -90,6 +90,16 @@ PAGES = [
 CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT")
 
 
+def calibration() -> float:
+    """Seconds for a fixed Python loop: the same machine is not always as fast (a shared
+    host), so runs are compared with this beside them."""
+    began = time.process_time()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.process_time() - began
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
@@ -906,6 +916,7 @@ def main() -> None:
     print(
         f"CIRS bench on {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start"
     )
+    print(f"this machine's speed now: {calibration():.2f} s for 10 million steps of a Python loop")
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         rng = random.Random(12)  # noqa: S311 - made-up data
@@ -958,8 +969,9 @@ def main() -> None:
     if "pdf" in PARTS:
         pdf_bench()
     load = os.getloadavg()
+    print(f"\nthis machine's speed at the end: {calibration():.2f} s for the same loop")
     print(
-        f"\nload average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; bench took {time.perf_counter() - began_all:.0f} s"
+        f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; bench took {time.perf_counter() - began_all:.0f} s"
     )
     if failures:
         print("\nFAILED:\n" + "\n".join(failures), file=sys.stderr)
