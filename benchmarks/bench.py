@@ -100,6 +100,16 @@ def calibration() -> float:
     return time.process_time() - began
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(all, stolen) CPU ticks of the machine so far (Linux /proc/stat): "steal" is the
+    time a virtual machine's host gave its CPUs to someone else."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(fields[:8]), fields[7] if len(fields) > 7 else 0
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
@@ -917,6 +927,7 @@ def main() -> None:
         f"CIRS bench on {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start"
     )
     print(f"this machine's speed now: {calibration():.2f} s for 10 million steps of a Python loop")
+    ticks_at_start = cpu_ticks()
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         rng = random.Random(12)  # noqa: S311 - made-up data
@@ -970,6 +981,11 @@ def main() -> None:
         pdf_bench()
     load = os.getloadavg()
     print(f"\nthis machine's speed at the end: {calibration():.2f} s for the same loop")
+    ticks = [end - start for end, start in zip(cpu_ticks(), ticks_at_start, strict=True)]
+    if ticks[0]:
+        print(
+            f"CPU time the host gave to others during the bench (steal): {ticks[1] / ticks[0]:.1%}"
+        )
     print(
         f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; bench took {time.perf_counter() - began_all:.0f} s"
     )
