@@ -121,17 +121,28 @@ def _page_of_listing(listing: ListingCall, number: int, per_page: int):
     """``_page_of_queryset`` for a ``Listing``: the same two reads, the same order."""
 
     def read(start: int) -> tuple[list, int]:
-        found = listing.ids(start, per_page)
-        if not found:
-            return [], 0
-        ids = [pk for pk, _total in found]
-        by_pk = {row["pk"]: row for row in listing.rows(ids)}
-        return [by_pk[pk] for pk in ids if pk in by_pk], found[0][1]
+        return _in_order(listing.ids(start, per_page), listing.rows)
 
+    return _page(read, listing.count, number, per_page)
+
+
+def _in_order(found: list[tuple[int, int]], rows_for: Callable) -> tuple[list, int]:
+    """A page's rows from its (id, total) pairs: ``rows_for(ids)`` reads them in any
+    order, and they are put back in the list's."""
+    if not found:
+        return [], 0
+    ids = [pk for pk, _total in found]
+    by_pk = {_pk(row): row for row in rows_for(ids)}
+    return [by_pk[pk] for pk in ids if pk in by_pk], found[0][1]
+
+
+def _page(read: Callable[[int], tuple[list, int]], count: Callable[[], int], number, per_page):
+    """The page ``number``: ``read(offset)`` gives its rows and the total. Past the last
+    page, one ``count()`` finds the last page and one more read reads it."""
     rows, total = read((number - 1) * per_page)
     if rows:
         return rows, total, number
-    total = listing.count() if number > 1 else 0
+    total = count() if number > 1 else 0
     if total == 0:
         return [], 0, 1
     last = (total - 1) // per_page + 1
@@ -149,7 +160,6 @@ def _page_of_queryset(
     in a second query: the wide rows (joins, JSON, texts) are read for the page only,
     never for the whole list. Its rows (dicts or objects with ``pk``) are put back in
     the list's order here."""
-    offset = (number - 1) * per_page
 
     def read(start: int) -> tuple[list, int]:
         counted = items.annotate(_page_total=Window(Count("*")))
@@ -157,20 +167,9 @@ def _page_of_queryset(
             page = list(counted[start : start + per_page])
             return page, (page[0]._page_total if page else 0)
         found = list(counted.values_list("pk", "_page_total")[start : start + per_page])
-        if not found:
-            return [], 0
-        ids = [pk for pk, _total in found]
-        by_pk = {_pk(row): row for row in rows_for(ids)}
-        return [by_pk[pk] for pk in ids if pk in by_pk], found[0][1]
+        return _in_order(found, rows_for)
 
-    rows, total = read(offset)
-    if rows:
-        return rows, total, number
-    total = items.count() if number > 1 else 0
-    if total == 0:
-        return [], 0, 1
-    last = (total - 1) // per_page + 1
-    return read((last - 1) * per_page)[0], total, last
+    return _page(read, items.count, number, per_page)
 
 
 def _pk(row) -> int:
