@@ -108,13 +108,23 @@ def test_a_worker_killed_thirty_times_in_bursts_loses_nothing(
                     time.sleep(rng.uniform(0, gap))  # a random moment within one message
                     # After the last round's kill the worker may still be starting its
                     # new pool processes: wait for one to exist (the event), not a time.
-                    senders = wait_for(lambda: children_of(worker.pid), DRAIN_SECONDS, every=0.01)
-                    assert senders, (
-                        f"round {round_}: the worker has no pool process to kill; worker said:\n"
-                        f"{stop_worker(worker)}"
-                    )
-                    for pid in senders:
-                        os.kill(pid, signal.SIGKILL)
+                    # A process can end between being listed and the kill (one still
+                    # going from the round before): then list them again.
+                    killed = 0
+                    while not killed:
+                        senders = wait_for(
+                            lambda: children_of(worker.pid), DRAIN_SECONDS, every=0.01
+                        )
+                        assert senders, (
+                            f"round {round_}: the worker has no pool process to kill; "
+                            f"worker said:\n{stop_worker(worker)}"
+                        )
+                        for pid in senders:
+                            try:
+                                os.kill(pid, signal.SIGKILL)
+                            except ProcessLookupError:
+                                continue
+                            killed += 1
                     kill_points.append(after)
                     unsent = {
                         mailer.message_id(e)
