@@ -69,44 +69,56 @@ def _number(value) -> int:
 
 
 class Listing:
-    """A working list whose two reads are written once (``config.prepared``): its page of
-    ids with the total, and the rows of those ids.
+    """A person's working list whose two reads are written once (``config.prepared``):
+    its page of ids with the total, and the rows of those ids.
 
-    ``items(*values, *shape)`` builds the list's queryset (filtered, sorted) and
-    ``rows(ids, *values, *shape)`` the page's rows (a ``values()`` queryset), from the
-    same values: ``kinds`` says what each is (``int``, ``str``, ``MOMENT``). A list that
-    depends on who is looking is built for a stand-in with their id and roles
-    (``stand_in``): ``visible_to`` reads nothing else. ``shape`` picks the statement
-    (the roles, which filters are on); the page's slice is added to it here."""
+    ``items(person, *values)`` builds the list's queryset (filtered, sorted) and
+    ``rows(person, ids, *values)`` the page's rows (a ``values()`` queryset). ``kinds``
+    says what each value is (``int``, ``str``, ``MOMENT``). The person is a stand-in
+    with the account's id and roles (``stand_in``), which is all ``visible_to`` reads of
+    a person, so the list is the same rule's. The roles and the page's slice choose the
+    statement."""
 
-    def __init__(self, items: Callable[..., QuerySet], rows: Callable[..., QuerySet], kinds):
+    def __init__(
+        self, items: Callable[..., QuerySet], rows: Callable[..., QuerySet], kinds: tuple = ()
+    ):
         self.items = items
-        self._ids = Prepared(self._ids_of, kinds=tuple(kinds))
-        self._rows = Prepared(rows, kinds=(IDS, *kinds))
+        self.rows = rows
+        self._ids = Prepared(self._ids_of, kinds=(int, *kinds))
+        self._rows = Prepared(self._rows_of, kinds=(IDS, int, *kinds))
 
-    def _ids_of(self, *values_and_shape):
-        *values, start, per_page = values_and_shape
-        counted = self.items(*values).annotate(_page_total=Window(Count("*")))
+    def _ids_of(self, user_id, *values_and_shape):
+        *values, roles, start, per_page = values_and_shape
+        counted = self.items(stand_in(user_id, roles), *values)
+        counted = counted.annotate(_page_total=Window(Count("*")))
         return counted.values_list("pk", "_page_total")[start : start + per_page]
 
-    def of(self, *values, shape: tuple = ()) -> ListingCall:
-        return ListingCall(self, values, tuple(shape))
+    def _rows_of(self, ids, user_id, *values_and_roles):
+        *values, roles = values_and_roles
+        return self.rows(stand_in(user_id, roles), ids, *values)
+
+    def for_person(self, user, *values) -> ListingCall:
+        """The list as ``user`` sees it, with these values (``paginate`` reads it)."""
+        return ListingCall(self, user.pk, frozenset(user.roles), values)
 
 
 @dataclass
 class ListingCall:
     listing: Listing
+    user_id: int
+    roles: frozenset
     values: tuple
-    shape: tuple
 
     def ids(self, start: int, per_page: int) -> list[tuple[int, int]]:
-        return self.listing._ids(*self.values, shape=(*self.shape, start, per_page))
+        shape = (self.roles, start, per_page)
+        return self.listing._ids(self.user_id, *self.values, shape=shape)
 
     def rows(self, ids: list[int]) -> list[dict]:
-        return self.listing._rows(ids, *self.values, shape=self.shape)
+        return self.listing._rows(ids, self.user_id, *self.values, shape=(self.roles,))
 
     def count(self) -> int:
-        return self.listing.items(*self.values, *self.shape).count()
+        person = stand_in(self.user_id, self.roles)
+        return self.listing.items(person, *self.values).count()
 
 
 def stand_in(user_id: int, roles) -> AbstractBaseUser:

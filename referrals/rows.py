@@ -171,6 +171,16 @@ class ReferralRow:
         return self.kind == Referral.Kind.GROUP
 
 
+def who(values: dict, *, group: str = "Group of", unnamed: str = "") -> str:
+    """Whom a list row is about, from its values (``kind``, ``staff_name``,
+    ``group__number_of_staff``): the staff member's name (``unnamed`` while there is
+    none), or "Group of 6" for a group referral."""
+    if values["kind"] == Referral.Kind.GROUP:
+        staff = values["group__number_of_staff"]
+        return f"{group} {'' if staff is None else staff}"
+    return values["staff_name"] or unnamed
+
+
 def working_days_words(started_at: datetime | None, now: datetime) -> str:
     """ "3 working days" (an age in whole working days, as the lists show it)."""
     if started_at is None:

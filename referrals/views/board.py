@@ -26,7 +26,7 @@ from referrals import rules, sla
 from referrals.forms import BoardFilterForm
 from referrals.models import ClockStatusCode, Referral, StoredReading
 from referrals.models.deadlines import parse_moments
-from referrals.paging import Listing, paginate, stand_in
+from referrals.paging import Listing, paginate
 from referrals.rows import badge_html, draw, url_for_each
 from referrals.selectors import (
     board_filter_choices,
@@ -167,11 +167,9 @@ NOT_YET = mark_safe('<span class="text-body-secondary">Not yet</span>')
 
 # The unfiltered board, its SQL written once (``referrals.paging.Listing``).
 BOARD = Listing(
-    lambda user_id, now, roles: most_urgent_first(
-        board_referrals(stand_in(user_id, roles), now=now)
-    ),
-    lambda ids, user_id, now, roles: board_rows(stand_in(user_id, roles), ids, now=now),
-    kinds=(int, MOMENT),
+    lambda user, now: most_urgent_first(board_referrals(user, now=now)),
+    lambda user, ids, now: board_rows(user, ids, now=now),
+    kinds=(MOMENT,),
 )
 
 
@@ -196,7 +194,7 @@ def board(request: HttpRequest) -> HttpResponse:
     else:
         # The whole board, as it is opened: its SQL written once.
         form = BoardFilterForm(request.GET or None, choices=board_filter_choices())
-        referrals = BOARD.of(request.user.pk, now, shape=(request.user.roles,))
+        referrals = BOARD.for_person(request.user, now)
     page = paginate(request, referrals, rows_for=lambda ids: board_rows(request.user, ids, now=now))
     rows = _rows(page.rows, now)
     shown = _shown(rows)

@@ -149,9 +149,7 @@ EDITS = (Referral.edit_draft, Referral.edit_after_information_request)
 
 
 def may_edit(referral: Referral, user) -> bool:
-    return has_transition_perm(referral.edit_draft, user) or has_transition_perm(
-        referral.edit_after_information_request, user
-    )
+    return any(has_transition_perm(getattr(referral, edit.__name__), user) for edit in EDITS)
 
 
 def may_edit_row(row, user) -> bool:

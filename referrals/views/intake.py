@@ -28,8 +28,8 @@ from referrals import services
 from referrals.forms import AnswerForm, GroupReferralForm, ReferralForm, add_service_errors
 from referrals.kept import take_kept_post
 from referrals.models import Referral
-from referrals.paging import Listing, paginate, stand_in
-from referrals.rows import ReferralRow, draw, timeline_html, url_for_each
+from referrals.paging import Listing, paginate
+from referrals.rows import ReferralRow, draw, timeline_html, url_for_each, who
 from referrals.selectors import (
     get_referral_for_user,
     page_of,
@@ -62,7 +62,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     """Referrals this person made or that name them as line manager, newest first, 50 to
     a page."""
     user = request.user
-    page = paginate(request, MINE.of(user.pk, shape=(user.roles,)))
+    page = paginate(request, MINE.for_person(user))
     items = _items(page.rows, perms.unwrapped(user))
     record_list_view(
         request,
@@ -103,11 +103,7 @@ def _mine_rows(user, ids):
 
 
 # "My referrals" for one person, its SQL written once (``referrals.paging.Listing``).
-MINE = Listing(
-    lambda user_id, roles: _mine(stand_in(user_id, roles)),
-    lambda ids, user_id, roles: _mine_rows(stand_in(user_id, roles), ids),
-    kinds=(int,),
-)
+MINE = Listing(_mine, _mine_rows)
 
 
 def _items(rows, user) -> list[dict]:
@@ -121,11 +117,6 @@ def _items(rows, user) -> list[dict]:
         referral = ReferralRow(values)
         pk = referral.pk
         occurred = values["incident__occurred_on"]
-        if referral.is_group:
-            staff = values["group__number_of_staff"]
-            who = f"group of {'' if staff is None else staff}"
-        else:
-            who = values["staff_name"] or "name not given yet"
         items.append(
             {
                 "referral": referral,
@@ -133,7 +124,7 @@ def _items(rows, user) -> list[dict]:
                 "edit_url": edit(pk),
                 "answer_url": answer(pk),
                 "reference": Referral.reference_for(pk),
-                "who": who,
+                "who": who(values, group="group of", unnamed="name not given yet"),
                 "status": STATE_WORDS[referral.state],
                 "team": values["incident__team__name"],
                 "occurred_on": f"{occurred.day} {occurred:%B %Y}" if occurred else "",

@@ -21,8 +21,8 @@ from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
 from referrals.models import CriticalIncident, Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import Listing, paginate, stand_in
-from referrals.rows import badge_html, draw, url_for_each, working_days_words
+from referrals.paging import Listing, paginate
+from referrals.rows import badge_html, draw, url_for_each, who, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
@@ -63,14 +63,14 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
         post_fields = list(filters.items())
     # The whole queue, as it is opened, has its SQL written once; a filtered one is
     # built by the filters.
-    whole = QUEUE.of(request.user.pk, now, shape=(request.user.roles,))
+    whole = QUEUE.for_person(request.user, now)
     items = filterset.qs if filters else whole
     page = paginate(
         request,
         items,
         data=data,
         post_fields=post_fields,
-        rows_for=lambda ids: _queue_rows(page_of(request.user, ids), now),
+        rows_for=lambda ids: _queue_rows(request.user, ids, now),
     )
     rows = _shown(page.rows, now)
     record_list_view(
@@ -91,27 +91,27 @@ def _queue(user, now):
     )
 
 
-def _queue_rows(referrals, now):
-    """The page's rows: only the columns the queue shows, no model objects."""
-    return referrals.annotate(deadlines=running_deadlines(now)).values(
-        "pk",
-        "kind",
-        "staff_name",
-        "state",
-        "submitted_at",
-        "incident__team__name",
-        "incident__category",
-        "group__number_of_staff",
-        "deadlines",
+def _queue_rows(user, ids, now):
+    """The rows of the page ``ids``: only the columns the queue shows, no model objects."""
+    return (
+        page_of(user, ids)
+        .annotate(deadlines=running_deadlines(now))
+        .values(
+            "pk",
+            "kind",
+            "staff_name",
+            "state",
+            "submitted_at",
+            "incident__team__name",
+            "incident__category",
+            "group__number_of_staff",
+            "deadlines",
+        )
     )
 
 
 # The unfiltered queue, its SQL written once (``referrals.paging.Listing``).
-QUEUE = Listing(
-    lambda user_id, now, roles: _queue(stand_in(user_id, roles), now),
-    lambda ids, user_id, now, roles: _queue_rows(page_of(stand_in(user_id, roles), ids), now),
-    kinds=(int, MOMENT),
-)
+QUEUE = Listing(_queue, _queue_rows, kinds=(MOMENT,))
 
 STATE_WORDS = dict(Referral.State.choices)
 CATEGORY_WORDS = dict(CriticalIncident.Category.choices)
@@ -128,17 +128,12 @@ def _shown(rows, now) -> list[dict]:
         if not paused:
             readings = sla.readings_of(parse_moments(r["deadlines"]), now=now)
             badges = "".join(badge_html(x) for x in readings if x.clock == "triage")
-        if r["kind"] == Referral.Kind.GROUP:
-            staff = r["group__number_of_staff"]
-            who = f"Group of {'' if staff is None else staff}"
-        else:
-            who = r["staff_name"]
         shown.append(
             {
                 "pk": r["pk"],
                 "url": decide(r["pk"]),
                 "reference": Referral.reference_for(r["pk"]),
-                "who": who,
+                "who": who(r),
                 "team": r["incident__team__name"],
                 "category": CATEGORY_WORDS.get(r["incident__category"], r["incident__category"]),
                 "status": STATE_WORDS.get(r["state"], r["state"]),

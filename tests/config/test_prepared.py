@@ -60,9 +60,16 @@ def test_a_build_that_does_not_carry_every_argument_is_refused():
     ignores_its_argument = Prepared(lambda pk: User.objects.values_list("pk"))
     with pytest.raises(ValueError, match="not every argument"):
         ignores_its_argument(1)
-    grouped = Prepared(lambda pk: User.objects.filter(pk=pk).annotate(n=Count("groups")))
-    UserFactory()
-    assert grouped(-1) == []
+
+
+def test_an_aggregate_reads_as_the_orm_reads_it():
+    person = UserFactory(roles=[Role.PSW, Role.LINE_MANAGER])
+    UserFactory(roles=[Role.THERAPIST])
+    grouped = Prepared(
+        lambda pk: User.objects.filter(pk=pk).annotate(n=Count("groups")).values_list("pk", "n")
+    )
+    assert grouped(person.pk) == [(person.pk, 2)]
+    assert grouped(person.pk + 1000) == []
 
 
 def test_the_signed_in_person_and_page_facts_match_the_orm():

@@ -14,7 +14,7 @@ from django.utils import timezone
 from config.prepared import MOMENT, Prepared
 from referrals import paging
 from referrals.models import Referral
-from referrals.selectors import board_referrals, board_rows, most_urgent_first, page_of
+from referrals.selectors import board_referrals, board_rows, most_urgent_first
 from referrals.views import board, intake, triage
 from tests.factories import UserFactory
 from therapists.selectors import cases_for_therapist, my_case_rows
@@ -43,13 +43,10 @@ def referrals(flow):
 def _orm(name, user, now):
     """The same list through the ORM, as a filtered list is read."""
     return {
-        "triage": (
-            triage._queue(user, now),
-            lambda ids: triage._queue_rows(page_of(user, ids), now),
-        ),
+        "triage": (triage._queue(user, now), lambda ids: triage._queue_rows(user, ids, now)),
         "allocation": (
             allocation._queue(user, now),
-            lambda ids: allocation._queue_rows(page_of(user, ids), now),
+            lambda ids: allocation._queue_rows(user, ids, now),
         ),
         "my cases": (
             cases_for_therapist(user, now=now),
@@ -74,8 +71,7 @@ LISTINGS = {
 
 def _pages(name, user, now, per_page=2):
     listing, with_moment = LISTINGS[name]
-    values = (user.pk, now) if with_moment else (user.pk,)
-    call = listing.of(*values, shape=(user.roles,))
+    call = listing.for_person(user, now) if with_moment else listing.for_person(user)
     items, rows_for = _orm(name, user, now)
     written_once, orm = [], []
     for number in (1, 2, 3, 9):

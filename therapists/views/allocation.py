@@ -23,8 +23,8 @@ from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import Listing, paginate, stand_in
-from referrals.rows import badge_html, draw, url_for_each, working_days_words
+from referrals.paging import Listing, paginate
+from referrals.rows import badge_html, draw, url_for_each, who, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
     most_urgent_first,
@@ -45,7 +45,7 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
     urgent first (its stored deadlines), 50 to a page."""
     perms.require(request.user, perms.is_coordinator)
     now = timezone.now()
-    page = paginate(request, QUEUE.of(request.user.pk, now, shape=(request.user.roles,)))
+    page = paginate(request, QUEUE.for_person(request.user, now))
     rows = _shown(page.rows, now)
     record_list_view(
         request, object_type="referral", ids=[r["pk"] for r in rows], detail="allocation"
@@ -65,26 +65,26 @@ def _queue(user, now):
     )
 
 
-def _queue_rows(referrals, now):
-    """The page's rows: only the columns the queue shows, no model objects."""
-    return referrals.annotate(deadlines=running_deadlines(now)).values(
-        "pk",
-        "kind",
-        "staff_name",
-        "decided_at",
-        "incident__team__name",
-        "incident__occurred_on",
-        "group__number_of_staff",
-        "deadlines",
+def _queue_rows(user, ids, now):
+    """The rows of the page ``ids``: only the columns the queue shows, no model objects."""
+    return (
+        page_of(user, ids)
+        .annotate(deadlines=running_deadlines(now))
+        .values(
+            "pk",
+            "kind",
+            "staff_name",
+            "decided_at",
+            "incident__team__name",
+            "incident__occurred_on",
+            "group__number_of_staff",
+            "deadlines",
+        )
     )
 
 
 # The queue for one coordinator, its SQL written once (``referrals.paging.Listing``).
-QUEUE = Listing(
-    lambda user_id, now, roles: _queue(stand_in(user_id, roles), now),
-    lambda ids, user_id, now, roles: _queue_rows(page_of(stand_in(user_id, roles), ids), now),
-    kinds=(int, MOMENT),
-)
+QUEUE = Listing(_queue, _queue_rows, kinds=(MOMENT,))
 
 
 def _shown(rows, now) -> list[dict]:
@@ -94,11 +94,6 @@ def _shown(rows, now) -> list[dict]:
     shown = []
     for r in rows:
         readings = sla.readings_of(parse_moments(r["deadlines"]), now=now)
-        if r["kind"] == Referral.Kind.GROUP:
-            staff = r["group__number_of_staff"]
-            who = f"Group of {'' if staff is None else staff}"
-        else:
-            who = r["staff_name"]
         occurred = r["incident__occurred_on"]
         badges = [badge_html(x) for x in readings]
         shown.append(
@@ -107,7 +102,7 @@ def _shown(rows, now) -> list[dict]:
                 "url": detail(r["pk"]),
                 "allocate_url": allocate_url(r["pk"]),
                 "reference": Referral.reference_for(r["pk"]),
-                "who": who,
+                "who": who(r),
                 "team": r["incident__team__name"],
                 "occurred_on": f"{occurred.day} {occurred:%b %Y}" if occurred else "",
                 "waiting": working_days_words(r["decided_at"], now),

@@ -29,7 +29,7 @@ from referrals import services, sla
 from referrals.forms import support as case_forms
 from referrals.models import KeyDate, PlannedSession, Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import Listing, paginate, stand_in
+from referrals.paging import Listing, paginate
 from referrals.rows import badge_html, draw, url_for_each
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
@@ -45,9 +45,9 @@ from therapists.selectors import (
 
 # "My cases" for one therapist, its SQL written once (``referrals.paging.Listing``).
 MY_CASES = Listing(
-    lambda user_id, now, roles: cases_for_therapist(stand_in(user_id, roles), now=now),
-    lambda ids, user_id, now, roles: my_case_rows(stand_in(user_id, roles), ids, now=now),
-    kinds=(int, MOMENT),
+    lambda user, now: cases_for_therapist(user, now=now),
+    lambda user, ids, now: my_case_rows(user, ids, now=now),
+    kinds=(MOMENT,),
 )
 
 
@@ -58,7 +58,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     each with the next thing due and its deadline."""
     perms.require(request.user, perms.is_therapist)
     now = timezone.now()
-    page = paginate(request, MY_CASES.of(request.user.pk, now, shape=(request.user.roles,)))
+    page = paginate(request, MY_CASES.for_person(request.user, now))
     rows = _shown(page.rows, now)
     record_list_view(
         request, object_type="referral", ids=[r["pk"] for r in rows], detail="my cases"
