@@ -535,9 +535,12 @@ def sweep_bench(world: World, rng: random.Random) -> list[str]:
         f"clocks, {len(due_ids):,} due ({time.perf_counter() - began:.0f} s to seed)"
     )
 
-    # As in a worker: templates rendered without the test client's instrumentation, and
-    # statements counted without keeping their text (the debug cursor would copy every
-    # insert's data).
+    # As in a worker: what it loads as it starts (config/warm.py), templates rendered
+    # without the test client's instrumentation, and statements counted without
+    # keeping their text (the debug cursor would copy every insert's data).
+    from config.warm import warm
+
+    warm()
     teardown_test_environment()
     statements: list[str] = []
 

@@ -22,7 +22,11 @@ placeholders are: so a value the build works out from an argument (``"%" + name 
 silently. ``shape`` (hashable, passed to the build after the values) chooses between
 statements: which filters are on, which slice of a list.
 
-A ``values()`` queryset gives dicts, as the ORM does; any other gives tuples.
+A ``values()`` queryset gives dicts and a ``values_list()`` one tuples, as the ORM does.
+A queryset of models gives model instances, built as the ORM builds them: with the
+rows its ``select_related`` joined and its annotations. It may not ``prefetch_related``
+(that is more queries) or come from a related manager (``referral.transitions``:
+filter by the referral's id instead).
 """
 
 from __future__ import annotations
@@ -34,7 +38,12 @@ from datetime import UTC, datetime
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import ValuesIterable
+from django.db.models.query import (
+    ModelIterable,
+    ValuesIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 from django.utils import timezone
 
 
@@ -151,11 +160,8 @@ class Prepared:
         if len(seen) != len(self.kinds):
             raise ValueError(f"Prepared: not every argument reached the SQL: {sql}")
         fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
-        names = None
-        if queryset._iterable_class is ValuesIterable:
-            query = queryset.query
-            names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        return sql, slots, compiler, compiler.get_converters(fields), names
+        shaper = _shaper(queryset, compiler, using)
+        return sql, slots, compiler, compiler.get_converters(fields), shaper
 
     def __call__(self, *values, shape: tuple = (), using: str = "default") -> list:
         lengths = tuple(
@@ -171,7 +177,7 @@ class Prepared:
                     # page, and a process should not keep them all.
                     del self._compiled[next(iter(self._compiled))]
                 self._compiled[key] = compiled
-        sql, slots, compiler, converters, names = compiled
+        sql, slots, compiler, converters, shaper = compiled
         params = []
         for n, index, form in slots:
             if n is None:
@@ -184,9 +190,41 @@ class Prepared:
             rows = cursor.fetchall()
         if converters:
             rows = compiler.apply_converters(rows, converters)
-        if names is not None:
-            return [dict(zip(names, row, strict=True)) for row in rows]
-        return [tuple(row) for row in rows]
+        return [shaper(row) for row in rows]
+
+
+def _shaper(queryset: QuerySet, compiler, using: str) -> Callable:
+    """What one row becomes: as the queryset's own iterable makes it (a dict, a tuple, or
+    a model instance with its joined rows and annotations, as ``ModelIterable`` does)."""
+    iterable = queryset._iterable_class
+    if iterable is ValuesIterable:
+        query = queryset.query
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        return lambda row: dict(zip(names, row, strict=True))
+    if iterable is ValuesListIterable:
+        return tuple
+    if iterable is not ModelIterable:
+        raise ValueError(f"Prepared: rows made by {iterable.__name__} are not kept")
+    if queryset._prefetch_related_lookups or queryset._known_related_objects:
+        raise ValueError(
+            "Prepared: a queryset that prefetches, or a related manager's, is not kept"
+        )
+    select, klass_info = compiler.select, compiler.klass_info
+    model = klass_info["model"]
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    related = get_related_populators(klass_info, select, using)
+    annotations = list(compiler.annotation_col_map.items())
+
+    def instance(row):
+        obj = model.from_db(using, init_list, row[start:end])
+        for populator in related:
+            populator.populate(row, obj)
+        for name, position in annotations:
+            setattr(obj, name, row[position])
+        return obj
+
+    return instance
 
 
 def _hashable(*values) -> bool:

@@ -195,13 +195,29 @@ def _tell(
 
 
 @dataclass(frozen=True)
+class ReferralNumber:
+    """A referral known by its number alone: all a chase tells of it ("Referral
+    CIRS-00042 is still waiting..."). A chase's e-mail cannot show what it is not given,
+    and the sweep builds no ``Referral`` for each of its thousands of chases (a model
+    with the state machine costs more to build than the e-mail's row)."""
+
+    pk: int
+
+    @property
+    def reference(self) -> str:
+        return Referral.reference_for(self.pk)
+
+
+@dataclass(frozen=True)
 class Notice:
-    """What one ``notify`` call says, for ``notify_each``."""
+    """What one ``notify`` call says, for ``notify_each``. ``referral`` is read for its
+    ``pk`` and, in the e-mail, what its template names: a ``Referral``, or the sweep's
+    ``ReferralNumber`` (its number alone)."""
 
     recipients: tuple
     template: str
     key: str
-    referral: Referral | None = None
+    referral: Referral | ReferralNumber | None = None
     context: dict = field(default_factory=dict)
     url: str = ""
     not_before: datetime | None = None

@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
 
 from config.prepared import IDS, Prepared
+from referrals.selectors import stand_in
 
 PER_PAGE = 50
 
@@ -119,14 +118,6 @@ class ListingCall:
     def count(self) -> int:
         person = stand_in(self.user_id, self.roles)
         return self.listing.items(person, *self.values).count()
-
-
-def stand_in(user_id: int, roles) -> AbstractBaseUser:
-    """An active account with this id and these roles, and nothing else: what
-    ``Referral.objects.visible_to`` reads of a person."""
-    user = get_user_model()(pk=user_id, is_active=True)
-    user._cirs_roles = frozenset(roles)
-    return user
 
 
 def _page_of_listing(listing: ListingCall, number: int, per_page: int):

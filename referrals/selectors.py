@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Case,
@@ -35,6 +38,7 @@ from referrals.models import (
     ClockDeadline,
     ClosureSummary,
     ExtensionRequest,
+    InformationRequest,
     KeyDate,
     Referral,
     Team,
@@ -123,27 +127,76 @@ def transitions_prefetch() -> Prefetch:
     )
 
 
+def stand_in(user_id: int, roles) -> AbstractBaseUser:
+    """An active account with this id and these roles, and nothing else: what
+    ``Referral.objects.visible_to`` reads of a person. A read written once
+    (``config.prepared``) is built for a stand-in, with the person's id as its value and
+    their roles as its shape, so it applies the same rule."""
+    user = get_user_model()(pk=user_id, is_active=True)
+    user._cirs_roles = frozenset(roles)
+    return user
+
+
+# What every page of one referral shows of its incident, team, provider and therapist.
+REFERRAL_PAGE_RELATED = ("incident", "incident__team", "provider", "therapist__user")
+
+
+def _one_visible(referral_id, user_id, roles, count_sessions):
+    found = referrals_visible_to(stand_in(user_id, roles)).select_related(*REFERRAL_PAGE_RELATED)
+    if count_sessions:
+        found = found.annotate(sessions_counted=counted_sessions())
+    return found.filter(pk=referral_id)
+
+
+# Every page of a referral reads it: its SQL is written once per roles (config/prepared.py).
+_visible_read = Prepared(_one_visible, kinds=(int, int))
+
+
+def _an_id(referral_id: int) -> bool:
+    """Whether the number could be a referral's id at all (the ORM finds nothing for one
+    past the column's range, where the database would refuse the statement)."""
+    low, high = connection.ops.integer_field_range(Referral._meta.pk.get_internal_type())
+    return 0 < referral_id <= high and (low is None or referral_id >= low)
+
+
 def get_referral_for_user(
-    request: HttpRequest, referral_id: int, *, queryset=None, audit=True
+    request: HttpRequest, referral_id: int, *, count_sessions: bool = False, audit: bool = True
 ) -> Referral:
-    """Fetch one referral the user may see, and record the read. Someone else's
-    referral is a 404 (never a 403, which would say it exists), and is audited as
-    a refused access."""
-    qs = queryset if queryset is not None else referrals_visible_to(request.user)
-    try:
-        referral = qs.select_related(
-            "incident", "incident__team", "provider", "therapist__user"
-        ).get(pk=referral_id)
-    except Referral.DoesNotExist:
+    """Fetch one referral the user may see (``referrals_visible_to``), with its incident,
+    team, provider and therapist, and record the read. Someone else's referral is a 404
+    (never a 403, which would say it exists), and is audited as a refused access.
+    ``count_sessions``: the sessions held, as ``sessions_counted``, in the same query."""
+    user = request.user
+    found = []
+    if user.is_authenticated and user.is_active and _an_id(referral_id):
+        shape = (frozenset(user.roles), count_sessions)
+        found = _visible_read(referral_id, user.pk, shape=shape)
+    if not found:
         record_access(
             request, action=AuditEvent.Action.DENIED, object_type="referral", object_id=referral_id
         )
-        raise Http404("No referral here") from None
+        raise Http404("No referral here")
+    referral = found[0]
     if audit:
         record_access(
             request, action=AuditEvent.Action.VIEW, object_type="referral", object_id=referral.pk
         )
     return referral
+
+
+# The referral page's questions and its timeline, written once (config/prepared.py).
+questions_of = Prepared(
+    lambda referral_id: InformationRequest.objects.filter(referral_id=referral_id).select_related(
+        "asked_by", "answered_by"
+    )
+)
+transitions_of = Prepared(
+    lambda referral_id: (
+        TransitionLog.objects.filter(referral_id=referral_id)
+        .select_related("by")
+        .order_by("at", "pk")
+    )
+)
 
 
 class JSONList(Aggregate):

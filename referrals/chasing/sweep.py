@@ -29,7 +29,7 @@ from referrals.chasing.rules import (
 )
 from referrals.chasing.timing import level_moment, send_at, window_for
 from referrals.models import ChaseRecord, ClockDeadline, KeyDate, PlannedSession, Referral
-from referrals.notifications import Notice, notify, notify_each
+from referrals.notifications import Notice, ReferralNumber, notify, notify_each
 
 # --- who is chased -----------------------------------------------------------------------
 
@@ -122,13 +122,11 @@ def _due_ids(now: datetime) -> list[int]:
 
 def _due_rows(now: datetime, ids: list[int], people: _People) -> list[ClockDeadline]:
     """One batch of due rows with what their chases need: of the referral only its
-    number (an e-mail names the referral, nothing more), its provider and its
-    therapist's account, whose people ``people`` reads once a sweep. A row another
-    sweep has moved on meanwhile is left out."""
+    provider and its therapist's account, whose people ``people`` reads once a sweep
+    (an e-mail names the referral by its number, nothing more: ``ReferralNumber``). A
+    row another sweep has moved on meanwhile is left out."""
     rows = list(
         ClockDeadline.objects.filter(pk__in=ids, chase_at__lte=now)
-        .select_related("referral")
-        .only(*ROW_FIELDS)
         .annotate(
             provider_id=F("referral__provider_id"),
             therapist_user_id=F("referral__therapist__user_id"),
@@ -139,12 +137,6 @@ def _due_rows(now: datetime, ids: list[int], people: _People) -> list[ClockDeadl
         provider_ids=[r.provider_id for r in rows], user_ids=[r.therapist_user_id for r in rows]
     )
     return rows
-
-
-ROW_FIELDS = (
-    *(f.name for f in ClockDeadline._meta.concrete_fields),
-    "referral__state",  # read by the state machine when the referral is built
-)
 
 
 def _move_on(rows: list[ClockDeadline]) -> None:
@@ -262,7 +254,7 @@ def _claim_and_tell(chases: list[_Chase], *, now: datetime, hold: datetime, deta
                     recipients=tuple(c.users),
                     template=c.rule.template,
                     key=f"chase:{c.row.referral_id}:{c.rule.clock}:{c.level.level}:{c.window}",
-                    referral=c.row.referral,
+                    referral=ReferralNumber(c.row.referral_id),
                     context={
                         "level": c.level.level,
                         "when": c.level.when.value,

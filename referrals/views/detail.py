@@ -21,9 +21,9 @@ from referrals.forms import AnswerForm
 from referrals.models import Referral
 from referrals.selectors import (
     closure_summary_for,
-    counted_sessions,
     get_referral_for_user,
-    referrals_visible_to,
+    questions_of,
+    transitions_of,
 )
 
 CONFLICT_MESSAGE = services.ReferralChanged.message
@@ -200,14 +200,10 @@ def detail_context(referral: Referral, user) -> dict:
     return {
         "referral": referral,
         "show_event_details": show_event_details,
-        "information_requests": (
-            list(referral.information_requests.all()) if show_event_details else []
-        ),
+        "information_requests": questions_of(referral.pk) if show_event_details else [],
         "clocks": sla.referral_clocks(referral),
         "triage_paused": referral.state == Referral.State.MORE_INFO,
-        "timeline": timeline_for(
-            referral, user, logs=referral.transitions.select_related("by").order_by("at", "pk")
-        ),
+        "timeline": timeline_for(referral, user, logs=transitions_of(referral.pk)),
         "sessions_held": (
             referral.sessions_counted
             if hasattr(referral, "sessions_counted")
@@ -237,12 +233,7 @@ def detail_context(referral: Referral, user) -> dict:
 @login_required
 @require_safe
 def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
-    # The sessions held, counted in the same query as the referral.
-    referral = get_referral_for_user(
-        request,
-        referral_id,
-        queryset=referrals_visible_to(request.user).annotate(sessions_counted=counted_sessions()),
-    )
+    referral = get_referral_for_user(request, referral_id, count_sessions=True)
     return render(request, "referrals/referral_detail.html", detail_context(referral, request.user))
 
 

@@ -83,3 +83,54 @@ def test_the_signed_in_person_and_page_facts_match_the_orm():
     assert user_with_roles(person.pk + 1000) is None
     assert user_with_roles("not a number") is None
     assert _facts(loaded) == (False, 0)
+
+
+def test_a_queryset_of_models_gives_the_orm_s_instances_with_their_joins(flow):
+    """Models are built as ``ModelIterable`` builds them: the fields, the rows
+    ``select_related`` joined (a missing one is None), and the annotations."""
+    from referrals.models import Referral
+    from referrals.selectors import counted_sessions
+
+    active = flow.referral(Referral.State.ACTIVE)
+    sent = flow.referral(Referral.State.SUBMITTED)
+
+    def build(pk):
+        return (
+            Referral.objects.filter(pk=pk)
+            .select_related("incident__team", "provider", "therapist__user")
+            .annotate(held=counted_sessions())
+        )
+
+    read = Prepared(build)
+    for referral in (active, sent):
+        [mine] = read(referral.pk)
+        [orm] = build(referral.pk)
+        assert type(mine) is Referral and mine.pk == orm.pk
+        assert mine._state.adding is False and mine._state.db == "default"
+        assert [getattr(mine, f.attname) for f in Referral._meta.concrete_fields] == [
+            getattr(orm, f.attname) for f in Referral._meta.concrete_fields
+        ]
+        assert mine.held == orm.held
+        with CaptureQueriesContext(connection) as joined:
+            assert mine.incident.team == orm.incident.team
+            assert mine.provider == orm.provider
+            assert mine.therapist == orm.therapist
+            if mine.therapist is not None:
+                assert mine.therapist.user == orm.therapist.user
+        assert len(joined) == 0
+    assert sent.therapist_id is None and read(sent.pk)[0].therapist is None
+    assert read(0) == []
+
+
+def test_a_prefetch_a_related_manager_or_flat_rows_are_refused(flow):
+    from referrals.models import Referral, TransitionLog
+
+    referral = flow.referral()
+    refusals = [
+        lambda pk: Referral.objects.filter(pk=pk).prefetch_related("transitions"),
+        lambda pk: Referral.objects.get(pk=referral.pk).transitions.filter(pk=pk),
+        lambda pk: TransitionLog.objects.filter(referral_id=pk).values_list("pk", flat=True),
+    ]
+    for build in refusals:
+        with pytest.raises(ValueError, match="not kept"):
+            Prepared(build)(referral.pk)

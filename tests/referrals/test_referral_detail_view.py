@@ -48,6 +48,32 @@ def test_someone_elses_referral_is_not_found(client, flow, request, persona):
     ).exists()
 
 
+@pytest.mark.parametrize("number", [0, 2**63, 10**30])
+def test_a_number_no_referral_could_have_is_not_found(client, psw, number):
+    """The id goes into a statement written once (``selectors.get_referral_for_user``):
+    one past the column's range is not found, as the ORM would say, never a database
+    error."""
+    client.force_login(psw)
+
+    response = client.get(f"/referrals/{number}/")
+
+    assert response.status_code == 404
+    assert AuditEvent.objects.filter(user=psw, action="denied", object_id=str(number)).exists()
+
+
+def test_each_persons_roles_choose_what_they_may_open(client, flow, manager, psw, coordinator):
+    """One statement per set of roles: the triage lead's read is not reused for the
+    manager, nor the manager's for the coordinator, whoever asks first."""
+    theirs = flow.referral(state="submitted")
+    draft = flow.draft()
+
+    assert detail(client, psw, theirs).status_code == 200
+    assert detail(client, psw, draft).status_code == 404, "another's draft"
+    assert detail(client, manager, draft).status_code == 200
+    assert detail(client, coordinator, theirs).status_code == 404, "not yet sent to them"
+    assert detail(client, manager, theirs).status_code == 200
+
+
 def test_the_staff_member_sees_their_own_referral(client, flow, staff_member):
     referral = flow.referral(state="submitted", staff_email=staff_member.email)
 

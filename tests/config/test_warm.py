@@ -1,0 +1,38 @@
+"""``config.warm``: what gunicorn's and Celery's processes load as they start
+(docs/performance.md, "Workers start warm")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery.signals import worker_init
+from django.conf import settings
+from django.template.loader import get_template
+
+import config.warm
+from config.warm import warm
+
+
+def test_warm_loads_every_e_mail_template(monkeypatch):
+    loaded = []
+
+    def load(name):
+        loaded.append(name)
+        return get_template(name)
+
+    monkeypatch.setattr(config.warm, "get_template", load)
+
+    warm()
+
+    on_disk = sorted(p.name for p in (Path(settings.BASE_DIR) / "templates" / "emails").iterdir())
+    assert loaded == [f"emails/{name}" for name in on_disk]
+    assert "emails/chase_triage_body.html" in loaded
+
+
+def test_the_celery_worker_warms_before_its_pool_starts(monkeypatch):
+    calls = []
+    monkeypatch.setattr(config.warm, "warm", lambda: calls.append("warm"))
+
+    worker_init.send(sender=None)
+
+    assert calls == ["warm"]
