@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
+from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminSite
@@ -185,7 +186,17 @@ _DEVICE_READS: dict[type, tuple] = {}
 class DeviceMiddleware(OTPMiddleware):
     """django-otp's middleware: each page finds the code device this session was
     verified with. The authenticator-app device is read with SQL written once
-    (``config.prepared``); any other kind of device as django-otp reads it."""
+    (``config.prepared``); any other kind of device as django-otp reads it.
+
+    ``request.user`` is left one lazy proxy deep, not two: django-otp wraps the sign-in's
+    proxy in its own, so every attribute a page read of the person went through both."""
+
+    def _verify_user_sync(self, request, user):
+        if isinstance(user, LazyObject):
+            if user._wrapped is empty:
+                user._setup()
+            user = user._wrapped
+        return super()._verify_user_sync(request, user)
 
     def _device_from_persistent_id(self, persistent_id: str):
         persistent_id = self._normalize_persistent_id(persistent_id)

@@ -5,7 +5,8 @@
 Creates a throwaway PostgreSQL database ``cirs_bench_<pid>`` (dropped at the end, even
 on failure), seeds it with bulk inserts and prints, per page, the rows shown, the
 queries, the in-process median and p95 (Django test client, 30 timed requests after 3
-warm-ups), the 10k/1k ratio and the bare SQL time of the same statements; then referral
+warm-ups; the two volumes timed in turn, three rounds, from a copy of the database at
+1,000), the 10k/1k ratio and the bare SQL time of the same statements; then referral
 detail, the monitoring dashboard, referral submission, requests/s under gunicorn as
 docker-compose.yml starts it (2 sync workers, signed in through the sign-in form and
 the code step) with ``wrk -t1 -c4``, the sweep over 100,000 open referrals with 5% due
@@ -112,6 +113,17 @@ def cpu_ticks() -> tuple[int, int]:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
+
+
+def settle() -> None:
+    """The database as a live one is between bursts of writes, before its pages are
+    timed: vacuumed and analysed (what autovacuum does after a bulk load: fresh
+    statistics, no dead rows, and index-only reads that need not visit each row), and its
+    dirty pages written out (a checkpoint), so the seeding's writes do not land on the
+    timed requests."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
 
 
 def p95(values: list[float]) -> float:
@@ -317,17 +329,48 @@ def measure(client: Client, url: str, *, warmups: int = WARMUPS, timed: int = TI
     }
 
 
-def page_table(world: World, volume: int) -> dict:
-    # A steady database, as autovacuum keeps it: the bulk seed and the stored deadlines'
-    # update of every referral leave dead rows and an unset visibility map behind.
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-    results = {}
-    for label, who, name in PAGES:
-        client = Client()
-        client.force_login(world.user(who))
-        results[label] = measure(client, reverse(name))
-    return results
+# The copy of the database at 1,000 referrals (``cirs_bench_<pid>_1k``).
+SMALL = "1k"
+# Each page is timed this many times at each volume, the volumes in turn.
+ROUNDS = 3
+
+
+def use_database(name: str) -> None:
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def page_tables(world: World, *, small_db: str, large_db: str) -> tuple[dict, dict]:
+    """Every list at 1,000 and at 10,000 referrals, timed in turn: ``ROUNDS`` rounds,
+    each timing every page at 1,000 and then at 10,000 (30 timed requests after 3
+    warm-ups each time). A shared host's speed drifts over minutes, and two volumes
+    timed minutes apart put that drift into their ratio; timed side by side they share
+    it. Each figure is the middle round's (the median of the rounds' medians, of their
+    p95s and of their bare SQL times)."""
+    runs: dict[str, dict[str, list]] = {
+        db: {label: [] for label, *_ in PAGES} for db in (small_db, large_db)
+    }
+    clients: dict[tuple[str, str], Client] = {}
+    for _ in range(ROUNDS):
+        for db in (small_db, large_db):
+            use_database(db)
+            for label, who, name in PAGES:
+                if (db, label) not in clients:
+                    clients[db, label] = Client()
+                    clients[db, label].force_login(world.user(who))
+                runs[db][label].append(measure(clients[db, label], reverse(name)))
+    use_database(large_db)
+    return tuple(
+        {label: _middle(rounds) for label, rounds in runs[db].items()}
+        for db in (small_db, large_db)
+    )
+
+
+def _middle(rounds: list[dict]) -> dict:
+    return {
+        **rounds[0],
+        **{key: statistics.median(r[key] for r in rounds) for key in ("median", "p95", "sql")},
+    }
 
 
 def print_pages(small: dict, large: dict, small_n: int, large_n: int) -> None:
@@ -346,6 +389,10 @@ def print_pages(small: dict, large: dict, small_n: int, large_n: int) -> None:
             f"{b['queries']:>3} {ms(b['median']):>10} {ms(b['p95']):>10} | "
             f"{b['p95'] / a['p95']:>9.2f} | {ms(b['sql']):>14}"
         )
+    print(
+        f"(each figure the middle of {ROUNDS} rounds; each round times every page at "
+        f"{small_n:,}, then at {large_n:,})"
+    )
 
 
 def profile(world: World, label: str, who: str, url: str, top: int = 14) -> None:
@@ -941,7 +988,10 @@ def main() -> None:
         print(
             f"database {name}: 1,000 referrals, deadlines stored in {time.perf_counter() - began:.1f} s"
         )
-        small = page_table(world, 1000) if "pages" in PARTS else None
+        if "pages" in PARTS:
+            # The 1,000 kept as they are, to time beside the 10,000 (page_tables).
+            settle()
+            connection.creation.clone_test_db(suffix=SMALL, verbosity=0)
         seed(world, 9000, rng)
         began = time.perf_counter()
         stored = recompute_all()
@@ -949,9 +999,10 @@ def main() -> None:
         print(
             f"10,000 referrals: {stored:,} running clocks and {stopped:,} stopped clocks stored in {time.perf_counter() - began:.1f} s (recompute_deadlines)"
         )
-        connection.cursor().execute("ANALYZE")
+        settle()
         if "pages" in PARTS:
-            large = page_table(world, 10000)
+            small_db = connection.creation.get_test_db_clone_settings(SMALL)["NAME"]
+            small, large = page_tables(world, small_db=small_db, large_db=name)
             print_pages(small, large, 1000, 10000)
             profile(world, "triage queue at 10k", "psw", reverse("referrals:triage"))
         detail = Referral.objects.filter(state="active").order_by("pk").first()
@@ -979,6 +1030,8 @@ def main() -> None:
         if "sweep" in PARTS:
             failures += sweep_bench(world, rng)
     finally:
+        if "pages" in PARTS:
+            connection.creation.destroy_test_db(verbosity=0, suffix=SMALL)
         connection.creation.destroy_test_db(old_name, verbosity=0)
     if "pdf" in PARTS:
         pdf_bench()

@@ -23,11 +23,12 @@ if TYPE_CHECKING:
 def unwrapped(user):
     """The account behind ``request.user``, which Django hands out wrapped in a lazy
     proxy: every attribute read through the proxy costs a call more, and a list asks
-    the predicates below about each of its 50 rows."""
-    if isinstance(user, LazyObject):
+    the predicates below about each of its 50 rows. The proxy may hold another (the
+    code step's middleware wraps the sign-in's), so every layer is taken off."""
+    while isinstance(user, LazyObject):
         if user._wrapped is empty:
             user._setup()
-        return user._wrapped
+        user = user._wrapped
     return user
 
 

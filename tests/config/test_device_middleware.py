@@ -67,3 +67,25 @@ def test_other_kinds_of_device_are_read_as_django_otp_reads_them(manager, sessio
     backup = StaticDevice.objects.create(user=manager, name="backup", confirmed=True)
     seen, _session = _user_for(manager, backup.persistent_id, session_factory)
     assert seen == {"device": backup, "verified": True}
+
+
+def test_the_person_is_one_lazy_proxy_deep_not_two(manager, session_factory):
+    """The sign-in's lazy person is taken out of its proxy before django-otp wraps it:
+    every attribute a page reads of ``request.user`` goes through one proxy."""
+    from django.utils.functional import LazyObject, SimpleLazyObject
+
+    device = add_totp_device(manager)
+    request = RequestFactory().get("/")
+    request.session = session_factory()
+    request.session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    request.user = SimpleLazyObject(lambda: manager)
+    seen = {}
+
+    def view(req):
+        seen["verified"] = req.user.is_verified()
+        seen["inner"] = req.user._wrapped
+        return None
+
+    DeviceMiddleware(view)(request)
+    assert seen["verified"] is True
+    assert seen["inner"] is manager and not isinstance(seen["inner"], LazyObject)

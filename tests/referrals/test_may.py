@@ -47,3 +47,29 @@ def test_nothing_may_be_done_to_a_closed_referral(flow):
 
     assert not perms.may(referral, "withdraw", flow.manager)
     assert not perms.may(referral, "change_key_dates", flow.therapist.user)
+
+
+def test_unwrapped_takes_off_every_lazy_layer_of_the_signed_in_person(
+    client, flow, manager, monkeypatch
+):
+    """``request.user`` is the code step's lazy proxy around the sign-in's: a list asks
+    the predicates about each row of the account itself, not through two proxies."""
+    from django.urls import reverse
+    from django.utils.functional import LazyObject, SimpleLazyObject
+
+    assert perms.unwrapped(SimpleLazyObject(lambda: SimpleLazyObject(lambda: manager))) is manager
+    assert perms.unwrapped(manager) is manager
+
+    flow.referral()
+    asked = []
+    real = perms.can_see_session_activity
+
+    def spy(referral, user):
+        asked.append(user)
+        return real(referral, user)
+
+    monkeypatch.setattr(perms, "can_see_session_activity", spy)
+    client.force_login(manager)
+
+    assert client.get(reverse("referrals:mine")).status_code == 200
+    assert asked and all(not isinstance(u, LazyObject) and u.pk == manager.pk for u in asked)
