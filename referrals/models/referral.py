@@ -178,11 +178,12 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
             # The monitoring figures read a period's referrals by these dates.
             models.Index(fields=["first_submitted_at"], name="referral_first_submitted"),
             models.Index(fields=["closed_at"], name="referral_closed_at"),
-            # The oversight board sorts every open referral by urgency: this index holds
-            # the open ones only, with what the sort reads (``selectors.next_due``), so
-            # PostgreSQL reads them from the index alone, not the whole table.
+            # The oversight board sorts every open referral by urgency, and the triage
+            # queue those waiting for triage: this index holds the open ones only, by
+            # state, with what the sort reads (``selectors.next_due``), so PostgreSQL
+            # reads them from the index alone, and the triage queue only its states.
             models.Index(
-                fields=["id"],
+                fields=["state", "id"],
                 include=[
                     "clocks_limit_at",
                     "clocks_target_at",
@@ -190,11 +191,18 @@ class Referral(ReferralLifecycle, ConcurrentTransitionMixin, models.Model):
                     "clocks_held_until",
                     "submitted_at",
                     "created_by_id",
-                    "state",
                 ],
                 condition=~Q(state__in=ReferralLifecycle.CLOSED_STATES)
                 & ~Q(state=ReferralState.DRAFT),
                 name="referral_open_urgency",
+            ),
+            # "My cases" reads a therapist's open cases: this index holds only cases in
+            # support, so the read grows with the therapist's open cases, not with every
+            # case they ever had or every case in support.
+            models.Index(
+                fields=["therapist"],
+                condition=Q(state__in=ReferralLifecycle.SUPPORT_STATES),
+                name="referral_therapist_open",
             ),
         ]
 
