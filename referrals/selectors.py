@@ -155,8 +155,8 @@ _visible_read = Prepared(_one_visible, kinds=(int, int))
 def _an_id(referral_id: int) -> bool:
     """Whether the number could be a referral's id at all (the ORM finds nothing for one
     past the column's range, where the database would refuse the statement)."""
-    low, high = connection.ops.integer_field_range(Referral._meta.pk.get_internal_type())
-    return 0 < referral_id <= high and (low is None or referral_id >= low)
+    _low, high = connection.ops.integer_field_range(Referral._meta.pk.get_internal_type())
+    return referral_id > 0 and (high is None or referral_id <= high)
 
 
 def get_referral_for_user(
