@@ -393,6 +393,16 @@ def print_pages(small: dict, large: dict, small_n: int, large_n: int) -> None:
         f"(each figure the middle of {ROUNDS} rounds; each round times every page at "
         f"{small_n:,}, then at {large_n:,})"
     )
+    # Where the 10k page shows more rows than the 1k page, its ratio is as much rows as
+    # volume: the median's growth per row shown more says which it is.
+    extra = [
+        f"{label} {(large[label]['median'] - small[label]['median']) / more * 1e6:,.0f} µs "
+        f"({small[label]['rows']} -> {large[label]['rows']} rows)"
+        for label in small
+        if (more := (large[label]["rows"] or 0) - (small[label]["rows"] or 0)) > 0
+    ]
+    if extra:
+        print("median's growth per row shown more at 10k: " + ", ".join(extra))
 
 
 def profile(world: World, label: str, who: str, url: str, top: int = 14) -> None:
