@@ -6,22 +6,20 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import F
+from django.utils.functional import LazyObject, empty
 
 from accounts.roles import Role
 from config.prepared import Prepared
 
 
-def _columns() -> list[str]:
-    return [f.attname for f in get_user_model()._meta.concrete_fields]
-
-
 def _account_and_groups(user_id):
-    """One row per group the account is in (one row with no group when it has none)."""
+    """The account once per group it is in (once with no group when it has none)."""
     return (
         get_user_model()
         ._default_manager.filter(pk=user_id)
+        .annotate(_cirs_group=F("groups__name"))
         .order_by()
-        .values_list(*_columns(), "groups__name")
     )
 
 
@@ -38,9 +36,22 @@ def user_with_roles(user_id, using: str = "default"):
     rows = _read(user_id, using=using)
     if not rows:
         return None
-    model = get_user_model()
-    user = model.from_db(using, _columns(), rows[0][:-1])
-    user._cirs_roles = frozenset(Role(row[-1]) for row in rows if row[-1] in Role.values)
+    user = rows[0]
+    user._cirs_roles = frozenset(
+        Role(row._cirs_group) for row in rows if row._cirs_group in Role.values
+    )
+    return user
+
+
+def unwrapped(user):
+    """The account behind ``request.user``, which Django hands out in a lazy proxy
+    (django-otp's middleware wraps the sign-in's in another): every attribute read
+    through a proxy costs a call more, and a list asks the permission predicates about
+    each of its 50 rows. Every layer is taken off."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
     return user
 
 

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
-from django.utils.functional import LazyObject, empty
 from django.utils.http import urlencode
 from django_otp import user_has_device
 from django_otp.admin import OTPAdminSite
@@ -25,6 +24,7 @@ from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import record_access, record_list_view
+from accounts.backends import unwrapped
 from accounts.models import AuditEvent
 from accounts.roles import Role
 from accounts.signin_methods import SESSION_KEY, SSO
@@ -175,12 +175,8 @@ def check_mfa_roles(app_configs, **kwargs) -> list[checks.CheckMessage]:
     return []
 
 
-def _device_read(model):
-    columns = [f.attname for f in model._meta.concrete_fields]
-    return columns, Prepared(lambda pk: model.objects.filter(pk=pk).values_list(*columns))
-
-
-_DEVICE_READS: dict[type, tuple] = {}
+# The authenticator-app device a session was verified with, read on every page.
+_totp_read = Prepared(lambda pk: TOTPDevice.objects.filter(pk=pk))
 
 
 class DeviceMiddleware(OTPMiddleware):
@@ -192,11 +188,7 @@ class DeviceMiddleware(OTPMiddleware):
     proxy in its own, so every attribute a page read of the person went through both."""
 
     def _verify_user_sync(self, request, user):
-        if isinstance(user, LazyObject):
-            if user._wrapped is empty:
-                user._setup()
-            user = user._wrapped
-        return super()._verify_user_sync(request, user)
+        return super()._verify_user_sync(request, unwrapped(user))
 
     def _device_from_persistent_id(self, persistent_id: str):
         persistent_id = self._normalize_persistent_id(persistent_id)
@@ -208,8 +200,5 @@ class DeviceMiddleware(OTPMiddleware):
             return None
         if model is not TOTPDevice:
             return super()._device_from_persistent_id(persistent_id)
-        if model not in _DEVICE_READS:
-            _DEVICE_READS[model] = _device_read(model)
-        columns, read = _DEVICE_READS[model]
-        rows = read(pk)
-        return model.from_db("default", columns, rows[0]) if rows else None
+        found = _totp_read(pk)
+        return found[0] if found else None

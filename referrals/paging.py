@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
 
-from config.prepared import IDS, Prepared
-from referrals.selectors import stand_in
+from config.prepared import IDS, MOMENT, Prepared
+from referrals.selectors import queue_of, queue_rows, stand_in
 
 PER_PAGE = 50
 
@@ -118,6 +118,18 @@ class ListingCall:
     def count(self) -> int:
         person = stand_in(self.user_id, self.roles)
         return self.listing.items(person, *self.values).count()
+
+
+def queue_listing(states, columns) -> Listing:
+    """A working queue (the triage queue, allocation): the referrals the person may see
+    in ``states``, the most urgent first (``selectors.queue_of``), and for a page the
+    ``columns`` it shows (``selectors.queue_rows``). ``items`` and ``rows`` of the
+    ``Listing`` build the same through the ORM, for a filtered queue."""
+    return Listing(
+        lambda user, now: queue_of(user, states, now=now),
+        lambda user, ids, now: queue_rows(user, ids, columns, now=now),
+        kinds=(MOMENT,),
+    )
 
 
 def _page_of_listing(listing: ListingCall, number: int, per_page: int):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.utils.functional import LazyObject, empty
 from django_fsm import has_transition_perm
 
 from accounts.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
@@ -18,18 +17,6 @@ from accounts.roles import GROUP_REFERRER_ROLES, TRIAGE_ROLES, Role
 if TYPE_CHECKING:
     from accounts.models import User
     from referrals.models import Referral
-
-
-def unwrapped(user):
-    """The account behind ``request.user``, which Django hands out wrapped in a lazy
-    proxy: every attribute read through the proxy costs a call more, and a list asks
-    the predicates below about each of its 50 rows. The proxy may hold another (the
-    code step's middleware wraps the sign-in's), so every layer is taken off."""
-    while isinstance(user, LazyObject):
-        if user._wrapped is empty:
-            user._setup()
-        user = user._wrapped
-    return user
 
 
 def _active(user) -> bool:

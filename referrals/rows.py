@@ -62,6 +62,19 @@ def badge_html(reading) -> SafeString:
     )
 
 
+def stacked(badges: list[SafeString]) -> SafeString:
+    """A row's clock badges, one above the other (each ``badge_html``, escaped)."""
+    return mark_safe("".join(f"<div>{badge}</div>" for badge in badges))  # noqa: S308
+
+
+# Markup the lists' rows share: a group referral's badge beside its reference, and the
+# clocks cell of a referral waiting for the line manager's answer.
+GROUP_BADGE = mark_safe(' <span class="badge text-bg-secondary">Group</span>')
+PAUSED = mark_safe(
+    '<span class="text-body-secondary small">Paused: waiting for the line manager</span>'
+)
+
+
 @functools.lru_cache(maxsize=64)
 def _holes(row: str) -> tuple[str, ...]:
     return tuple(name for _text, name, _spec, _conv in string.Formatter().parse(row) if name)

@@ -391,6 +391,23 @@ def most_urgent_first(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     return referrals.order_by(F("next_due").asc(nulls_last=True), "submitted_at", "pk")
 
 
+def queue_of(user, states, *, now: datetime) -> QuerySet[Referral]:
+    """A working queue: the referrals ``user`` may see in ``states``, the most urgent
+    first (the triage queue, allocation). What sorts only: a page's rows are read for
+    its ids alone (``queue_rows``)."""
+    return most_urgent_first(
+        referrals_visible_to(user).filter(state__in=states).annotate(next_due=next_due(now))
+    )
+
+
+def queue_rows(user, ids, columns, *, now: datetime):
+    """The rows of a queue's page ``ids``: only ``columns``, as plain values, and the
+    running clocks' stored moments (``deadlines``, read by ``deadlines.parse_moments``)."""
+    return (
+        page_of(user, ids).annotate(deadlines=running_deadlines(now)).values(*columns, "deadlines")
+    )
+
+
 def board_referrals(user, *, now: datetime) -> QuerySet[Referral]:
     """The PSW/SMPE's oversight board: every open referral from submission to closure
     (not drafts), with ``next_due`` to sort on. Only what sorts and filters: the

@@ -27,7 +27,7 @@ from referrals.forms import BoardFilterForm
 from referrals.models import ClockStatusCode, Referral, StoredReading
 from referrals.models.deadlines import parse_moments
 from referrals.paging import Listing, paginate
-from referrals.rows import badge_html, draw, url_for_each
+from referrals.rows import GROUP_BADGE, PAUSED, badge_html, draw, stacked, url_for_each
 from referrals.selectors import (
     board_filter_choices,
     board_referrals,
@@ -138,11 +138,7 @@ def _shown(rows: list[BoardRow]) -> list[dict]:
                 "paused": paused,
                 "url": detail(row.pk),
                 "badges": badges,
-                "clocks": mark_safe("".join(f"<div>{b}</div>" for b in badges))  # noqa: S308 - escaped
-                if badges
-                else PAUSED
-                if paused
-                else NONE_RUNNING,
+                "clocks": stacked(badges) if badges else PAUSED if paused else NONE_RUNNING,
                 "sessions": sessions,
                 "sessions_cell": NOT_YET if sessions is None else sessions,
                 "key_date": f"{day:%a} {day.day} {day:%b %Y}" if day else "None",
@@ -156,10 +152,6 @@ ROW = (
     '<tr data-testid="board-row"><td><a href="{url}">{reference}</a>{group_badge}</td>'
     "<td>{status}</td><td>{team}</td><td>{provider}</td><td>{therapist}</td>"
     "<td>{clocks}</td><td>{sessions_cell}</td><td>{key_date}</td></tr>\n"
-)
-GROUP_BADGE = mark_safe(' <span class="badge text-bg-secondary">Group</span>')
-PAUSED = mark_safe(
-    '<span class="text-body-secondary small">Paused: waiting for the line manager</span>'
 )
 NONE_RUNNING = mark_safe('<span class="text-body-secondary small">None running</span>')
 NOT_YET = mark_safe('<span class="text-body-secondary">Not yet</span>')

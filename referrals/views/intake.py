@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed
 
 from accounts.audit import record_access, record_list_view
+from accounts.backends import unwrapped
 from accounts.models import AuditEvent
 from referrals import permissions as perms
 from referrals import services
@@ -63,7 +64,7 @@ def my_referrals(request: HttpRequest) -> HttpResponse:
     a page."""
     user = request.user
     page = paginate(request, MINE.for_person(user))
-    items = _items(page.rows, perms.unwrapped(user))
+    items = _items(page.rows, unwrapped(user))
     record_list_view(
         request,
         object_type="referral",

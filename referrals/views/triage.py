@@ -14,22 +14,16 @@ from django.utils.safestring import mark_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from accounts.audit import record_list_view
-from config.prepared import MOMENT
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
 from referrals.models import CriticalIncident, Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import Listing, paginate
-from referrals.rows import badge_html, draw, url_for_each, who, working_days_words
+from referrals.paging import paginate, queue_listing
+from referrals.rows import PAUSED, badge_html, draw, url_for_each, who, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
-    most_urgent_first,
-    next_due,
-    page_of,
-    referrals_visible_to,
-    running_deadlines,
 )
 from referrals.selectors import providers as all_providers
 from referrals.views.detail import conflict, detail_context, posted_version
@@ -56,21 +50,20 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     filters = {k: v for k, v in data.items() if k in TriageFilter.base_filters and v}
     # The queue is built by the filters only when there are some (``QUEUE`` otherwise).
-    queue = _queue(request.user, now) if filters else None
+    queue = QUEUE.items(request.user, now) if filters else None
     filterset = TriageFilter(filters or None, queryset=queue)
     post_fields = None
     if request.method == "POST":
         post_fields = list(filters.items())
     # The whole queue, as it is opened, has its SQL written once; a filtered one is
     # built by the filters.
-    whole = QUEUE.for_person(request.user, now)
-    items = filterset.qs if filters else whole
+    items = filterset.qs if filters else QUEUE.for_person(request.user, now)
     page = paginate(
         request,
         items,
         data=data,
         post_fields=post_fields,
-        rows_for=lambda ids: _queue_rows(request.user, ids, now),
+        rows_for=lambda ids: QUEUE.rows(request.user, ids, now),
     )
     rows = _shown(page.rows, now)
     record_list_view(
@@ -83,35 +76,19 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _queue(user, now):
-    return most_urgent_first(
-        referrals_visible_to(user)
-        .filter(state__in=AWAITING_TRIAGE)
-        .annotate(next_due=next_due(now))
-    )
-
-
-def _queue_rows(user, ids, now):
-    """The rows of the page ``ids``: only the columns the queue shows, no model objects."""
-    return (
-        page_of(user, ids)
-        .annotate(deadlines=running_deadlines(now))
-        .values(
-            "pk",
-            "kind",
-            "staff_name",
-            "state",
-            "submitted_at",
-            "incident__team__name",
-            "incident__category",
-            "group__number_of_staff",
-            "deadlines",
-        )
-    )
-
-
-# The unfiltered queue, its SQL written once (``referrals.paging.Listing``).
-QUEUE = Listing(_queue, _queue_rows, kinds=(MOMENT,))
+# What a row of the queue shows, read for its page only.
+COLUMNS = (
+    "pk",
+    "kind",
+    "staff_name",
+    "state",
+    "submitted_at",
+    "incident__team__name",
+    "incident__category",
+    "group__number_of_staff",
+)
+# The queue; unfiltered, its SQL written once (``referrals.paging.Listing``).
+QUEUE = queue_listing(AWAITING_TRIAGE, COLUMNS)
 
 STATE_WORDS = dict(Referral.State.choices)
 CATEGORY_WORDS = dict(CriticalIncident.Category.choices)
@@ -151,7 +128,6 @@ ROW = (
     '<td>{team}</td><td>{category}</td><td>{status}</td><td data-testid="age">{age}</td>'
     "<td>{clocks}</td></tr>\n"
 )
-PAUSED = mark_safe('<span class="text-muted small">Paused: waiting for the line manager</span>')
 
 
 def _forms(data=None, action: str | None = None) -> dict:

@@ -43,10 +43,10 @@ def referrals(flow):
 def _orm(name, user, now):
     """The same list through the ORM, as a filtered list is read."""
     return {
-        "triage": (triage._queue(user, now), lambda ids: triage._queue_rows(user, ids, now)),
+        "triage": (triage.QUEUE.items(user, now), lambda ids: triage.QUEUE.rows(user, ids, now)),
         "allocation": (
-            allocation._queue(user, now),
-            lambda ids: allocation._queue_rows(user, ids, now),
+            allocation.QUEUE.items(user, now),
+            lambda ids: allocation.QUEUE.rows(user, ids, now),
         ),
         "my cases": (
             cases_for_therapist(user, now=now),

@@ -57,8 +57,10 @@ def test_unwrapped_takes_off_every_lazy_layer_of_the_signed_in_person(
     from django.urls import reverse
     from django.utils.functional import LazyObject, SimpleLazyObject
 
-    assert perms.unwrapped(SimpleLazyObject(lambda: SimpleLazyObject(lambda: manager))) is manager
-    assert perms.unwrapped(manager) is manager
+    from accounts.backends import unwrapped
+
+    assert unwrapped(SimpleLazyObject(lambda: SimpleLazyObject(lambda: manager))) is manager
+    assert unwrapped(manager) is manager
 
     flow.referral()
     asked = []

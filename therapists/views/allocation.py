@@ -12,26 +12,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django_fsm import TransitionNotAllowed, has_transition_perm
 
 from accounts.audit import record_list_view
-from config.prepared import MOMENT
 from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.models.deadlines import parse_moments
-from referrals.paging import Listing, paginate
-from referrals.rows import badge_html, draw, url_for_each, who, working_days_words
+from referrals.paging import paginate, queue_listing
+from referrals.rows import badge_html, draw, stacked, url_for_each, who, working_days_words
 from referrals.selectors import (
     get_referral_for_user,
-    most_urgent_first,
-    next_due,
-    page_of,
-    referrals_visible_to,
-    running_deadlines,
 )
 from referrals.views.detail import conflict, posted_version
 from therapists.models import Therapist, TherapistLeave
@@ -57,34 +50,18 @@ def allocation_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _queue(user, now):
-    return most_urgent_first(
-        referrals_visible_to(user)
-        .filter(state=Referral.State.ACCEPTED)
-        .annotate(next_due=next_due(now))
-    )
-
-
-def _queue_rows(user, ids, now):
-    """The rows of the page ``ids``: only the columns the queue shows, no model objects."""
-    return (
-        page_of(user, ids)
-        .annotate(deadlines=running_deadlines(now))
-        .values(
-            "pk",
-            "kind",
-            "staff_name",
-            "decided_at",
-            "incident__team__name",
-            "incident__occurred_on",
-            "group__number_of_staff",
-            "deadlines",
-        )
-    )
-
-
+# What a row of the queue shows, read for its page only.
+COLUMNS = (
+    "pk",
+    "kind",
+    "staff_name",
+    "decided_at",
+    "incident__team__name",
+    "incident__occurred_on",
+    "group__number_of_staff",
+)
 # The queue for one coordinator, its SQL written once (``referrals.paging.Listing``).
-QUEUE = Listing(_queue, _queue_rows, kinds=(MOMENT,))
+QUEUE = queue_listing((Referral.State.ACCEPTED,), COLUMNS)
 
 
 def _shown(rows, now) -> list[dict]:
@@ -107,7 +84,7 @@ def _shown(rows, now) -> list[dict]:
                 "occurred_on": f"{occurred.day} {occurred:%b %Y}" if occurred else "",
                 "waiting": working_days_words(r["decided_at"], now),
                 "badges": badges,
-                "clocks": mark_safe("".join(f"<div>{b}</div>" for b in badges)),  # noqa: S308 - escaped
+                "clocks": stacked(badges),
             }
         )
     return shown

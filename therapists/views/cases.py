@@ -30,7 +30,7 @@ from referrals.forms import support as case_forms
 from referrals.models import KeyDate, PlannedSession, Referral
 from referrals.models.deadlines import parse_moments
 from referrals.paging import Listing, paginate
-from referrals.rows import badge_html, draw, url_for_each
+from referrals.rows import GROUP_BADGE, badge_html, draw, url_for_each
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
     cases_for_therapist,
@@ -128,7 +128,6 @@ ROW = (
     '<tr><td><a href="{url}">{reference}</a>{group_badge}</td><td>{who}</td>'
     "<td>{status}</td><td>{sessions}</td><td>{due}</td></tr>\n"
 )
-GROUP_BADGE = mark_safe(' <span class="badge text-bg-secondary">Group</span>')
 
 
 # --- the case page ---------------------------------------------------------------------
