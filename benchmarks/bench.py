@@ -4,9 +4,9 @@
 
 Creates a throwaway PostgreSQL database ``cirs_bench_<pid>`` (dropped at the end, even
 on failure), seeds it with bulk inserts and prints, per page, the rows shown, the
-queries, the in-process median and p95 (Django test client, 30 timed requests after 3
-warm-ups; the two volumes timed in turn, three rounds, from a copy of the database at
-1,000), the 10k/1k ratio and the bare SQL time of the same statements; then referral
+queries, the in-process median and p95 (Django test client, 100 timed requests at
+each volume after 3 warm-ups, a request at 1,000 and one at 10,000 in turn, from a
+copy of the database at 1,000), the 10k/1k ratio and the bare SQL time of the same statements; then referral
 detail, the monitoring dashboard, referral submission, requests/s under gunicorn as
 docker-compose.yml starts it (2 sync workers, signed in through the sign-in form and
 the code step) with ``wrk -t1 -c4``, the sweep over 100,000 open referrals with 5% due
@@ -53,7 +53,8 @@ import django  # noqa: E402
 django.setup()
 logging.disable(logging.WARNING)
 
-from django.db import connection  # noqa: E402
+from django.db import DEFAULT_DB_ALIAS, connection, connections  # noqa: E402
+from django.db.utils import load_backend  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
@@ -292,19 +293,18 @@ def seed(world: World, count: int, rng: random.Random, *, spread=SPREAD, now=Non
 # --- measuring pages ---------------------------------------------------------------------
 
 
-def measure(client: Client, url: str, *, warmups: int = WARMUPS, timed: int = TIMED) -> dict:
+def _statements(client: Client, url: str):
+    """One request's response and its statements (transaction control left out)."""
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     statements = [q["sql"] for q in captured.captured_queries if not q["sql"].startswith(CONTROL)]
-    for _ in range(warmups):
-        client.get(url)
-    times = []
-    for _ in range(timed):
-        began = time.perf_counter()
-        client.get(url)
-        times.append(time.perf_counter() - began)
+    return response, statements
+
+
+def _bare_sql(statements: list[str], timed: int) -> float:
+    """The median time of the page's SELECTs run as they were sent, no Django around."""
     selects = [s for s in statements if s.startswith("SELECT")]
     sql_times = []
     with connection.cursor() as cursor:
@@ -314,63 +314,92 @@ def measure(client: Client, url: str, *, warmups: int = WARMUPS, timed: int = TI
                 cursor.execute(sql)
                 cursor.fetchall()
             sql_times.append(time.perf_counter() - began)
+    return statistics.median(sql_times)
+
+
+def _shown(response) -> tuple[int | None, int | None]:
     context = response.context
     rows = len(context["rows"]) if context and "rows" in context else None
     if context and "items" in context:
         rows = len(context["items"])
     total = context["page"].total if context and "page" in context else None
+    return rows, total
+
+
+def measure(client: Client, url: str, *, warmups: int = WARMUPS, timed: int = TIMED) -> dict:
+    response, statements = _statements(client, url)
+    for _ in range(warmups):
+        client.get(url)
+    times = []
+    for _ in range(timed):
+        began = time.perf_counter()
+        client.get(url)
+        times.append(time.perf_counter() - began)
+    rows, total = _shown(response)
     return {
         "rows": rows,
         "total": total,
         "queries": len(statements),
         "median": statistics.median(times),
         "p95": p95(times),
-        "sql": statistics.median(sql_times),
+        "sql": _bare_sql(statements, timed),
     }
 
 
 # The copy of the database at 1,000 referrals (``cirs_bench_<pid>_1k``).
 SMALL = "1k"
-# Each page is timed this many times at each volume, the volumes in turn.
-ROUNDS = 3
+# Each list is timed this many times at each volume, request by request in pairs.
+PAIRS = 100
 
 
-def use_database(name: str) -> None:
-    connection.close()
-    connection.settings_dict["NAME"] = name
+def _connection_to(name: str):
+    """A connection of its own to the database ``name`` (``connections["default"]`` is
+    set to it to use it): two stay open side by side, each warm."""
+    settings_dict = {**connections.settings[DEFAULT_DB_ALIAS], "NAME": name}
+    return load_backend(settings_dict["ENGINE"]).DatabaseWrapper(settings_dict, DEFAULT_DB_ALIAS)
 
 
 def page_tables(world: World, *, small_db: str, large_db: str) -> tuple[dict, dict]:
-    """Every list at 1,000 and at 10,000 referrals, timed in turn: ``ROUNDS`` rounds,
-    each timing every page at 1,000 and then at 10,000 (30 timed requests after 3
-    warm-ups each time). A shared host's speed drifts over minutes, and two volumes
-    timed minutes apart put that drift into their ratio; timed side by side they share
-    it. Each figure is the middle round's (the median of the rounds' medians, of their
-    p95s and of their bare SQL times)."""
-    runs: dict[str, dict[str, list]] = {
-        db: {label: [] for label, *_ in PAGES} for db in (small_db, large_db)
-    }
-    clients: dict[tuple[str, str], Client] = {}
-    for _ in range(ROUNDS):
-        for db in (small_db, large_db):
-            use_database(db)
-            for label, who, name in PAGES:
-                if (db, label) not in clients:
-                    clients[db, label] = Client()
-                    clients[db, label].force_login(world.user(who))
-                runs[db][label].append(measure(clients[db, label], reverse(name)))
-    use_database(large_db)
-    return tuple(
-        {label: _middle(rounds) for label, rounds in runs[db].items()}
-        for db in (small_db, large_db)
-    )
-
-
-def _middle(rounds: list[dict]) -> dict:
-    return {
-        **rounds[0],
-        **{key: statistics.median(r[key] for r in rounds) for key in ("median", "p95", "sql")},
-    }
+    """Every list at 1,000 and at 10,000 referrals, timed in pairs: each list's
+    ``PAIRS`` requests at one volume alternate with as many at the other (the order
+    within a pair swapping each time), each volume on its own open connection, after 3
+    warm-ups each. A shared host's speed drifts from one second to the next; timed
+    minutes apart, or even a batch apart, the two volumes put that drift into their
+    ratio, where side by side they share it."""
+    own = connections[DEFAULT_DB_ALIAS]
+    databases = {db: _connection_to(db) for db in (small_db, large_db)}
+    found: dict[str, dict[str, dict]] = {db: {} for db in databases}
+    try:
+        for label, who, name in PAGES:
+            url = reverse(name)
+            clients, times = {}, {db: [] for db in databases}
+            for db, wrapper in databases.items():
+                connections[DEFAULT_DB_ALIAS] = wrapper
+                clients[db] = Client()
+                clients[db].force_login(world.user(who))
+                response, statements = _statements(clients[db], url)
+                rows, total = _shown(response)
+                found[db][label] = {
+                    "rows": rows,
+                    "total": total,
+                    "queries": len(statements),
+                    "sql": _bare_sql(statements, TIMED),
+                }
+                for _ in range(WARMUPS):
+                    clients[db].get(url)
+            for n in range(PAIRS):
+                for db in databases if n % 2 == 0 else reversed(databases):
+                    connections[DEFAULT_DB_ALIAS] = databases[db]
+                    began = time.perf_counter()
+                    clients[db].get(url)
+                    times[db].append(time.perf_counter() - began)
+            for db in databases:
+                found[db][label].update(median=statistics.median(times[db]), p95=p95(times[db]))
+    finally:
+        connections[DEFAULT_DB_ALIAS] = own
+        for wrapper in databases.values():
+            wrapper.close()
+    return found[small_db], found[large_db]
 
 
 def print_pages(small: dict, large: dict, small_n: int, large_n: int) -> None:
@@ -390,8 +419,8 @@ def print_pages(small: dict, large: dict, small_n: int, large_n: int) -> None:
             f"{b['p95'] / a['p95']:>9.2f} | {ms(b['sql']):>14}"
         )
     print(
-        f"(each figure the middle of {ROUNDS} rounds; each round times every page at "
-        f"{small_n:,}, then at {large_n:,})"
+        f"({PAIRS} timed requests at each volume, a request at {small_n:,} and one at "
+        f"{large_n:,} in turn, after {WARMUPS} warm-ups)"
     )
     # Where the 10k page shows more rows than the 1k page, its ratio is as much rows as
     # volume: the median's growth per row shown more says which it is.
@@ -1011,6 +1040,10 @@ def main() -> None:
         )
         settle()
         if "pages" in PARTS:
+            # As in a gunicorn worker: what it loads as it starts (config/warm.py).
+            from config.warm import warm
+
+            warm()
             small_db = connection.creation.get_test_db_clone_settings(SMALL)["NAME"]
             small, large = page_tables(world, small_db=small_db, large_db=name)
             print_pages(small, large, 1000, 10000)

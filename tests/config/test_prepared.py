@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.backends import user_with_roles
 from accounts.models import User
@@ -134,3 +135,47 @@ def test_a_prefetch_a_related_manager_or_flat_rows_are_refused(flow):
     for build in refusals:
         with pytest.raises(ValueError, match="not kept"):
             Prepared(build)(referral.pk)
+
+
+def test_a_list_of_ids_is_one_parameter_on_postgresql_and_reads_as_pk_in():
+    """``AnyOf``: the page's ids as one array parameter on PostgreSQL (``IN`` with one
+    placeholder each elsewhere), the same rows as ``pk__in`` whatever the length."""
+    from django.db.models import F
+
+    from config.prepared import IDS, AnyOf
+
+    users = UserFactory.create_batch(4)
+    wanted = [users[2].pk, users[0].pk, users[3].pk]
+    by_ids = Prepared(
+        lambda ids: User.objects.filter(AnyOf(F("pk"), ids)).values_list("pk"), kinds=(IDS,)
+    )
+    for ids in (wanted[:1], wanted, [*wanted, 10**9]):
+        with CaptureQueriesContext(connection) as captured:
+            found = by_ids(ids)
+        assert sorted(found) == sorted(User.objects.filter(pk__in=ids).values_list("pk"))
+        if connection.vendor == "postgresql":
+            assert "= ANY(" in captured[0]["sql"]
+    assert sorted(User.objects.filter(AnyOf(F("pk"), wanted)).values_list("pk", flat=True)) == (
+        sorted(wanted)
+    )
+    assert list(User.objects.filter(AnyOf(F("pk"), []))) == []
+
+
+def test_a_list_page_s_rows_statement_is_short_enough_for_psycopg_to_keep(flow, requires_postgres):
+    """psycopg parses a statement again at every call when it has more than 50
+    parameters or 4,096 characters. A page of 50 ids had 63 parameters."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
+
+    from referrals.models import Referral
+    from therapists.views.allocation import QUEUE
+
+    coordinator = flow.coordinator
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as captured:
+        accepted = flow.referral(Referral.State.ACCEPTED)
+        rows = QUEUE.for_person(coordinator, now).rows([accepted.pk, *range(10**9, 10**9 + 49)])
+    assert [row["pk"] for row in rows] == [accepted.pk]
+    assert "= ANY(" in captured[-1]["sql"]
+    compiled = next(iter(QUEUE._rows._compiled.values()))[0]
+    assert len(compiled) <= MAX_CACHED_STATEMENT_LENGTH
+    assert compiled.count("%s") <= MAX_CACHED_STATEMENT_PARAMS

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from celery.signals import worker_init
@@ -22,7 +23,7 @@ def test_warm_loads_every_e_mail_template(monkeypatch):
 
     monkeypatch.setattr(config.warm, "get_template", load)
 
-    warm()
+    warm(freeze=False)
 
     on_disk = sorted(p.name for p in (Path(settings.BASE_DIR) / "templates" / "emails").iterdir())
     assert loaded == [f"emails/{name}" for name in on_disk]
@@ -36,3 +37,15 @@ def test_the_celery_worker_warms_before_its_pool_starts(monkeypatch):
     worker_init.send(sender=None)
 
     assert calls == ["warm"]
+
+
+def test_what_a_process_loaded_is_set_aside_from_the_garbage_collector():
+    """A full collection no longer walks what the process loaded as it started."""
+    gc.unfreeze()
+    try:
+        warm()
+        frozen = gc.get_freeze_count()
+        assert frozen > 10_000
+        assert len(gc.get_objects(generation=2)) < frozen
+    finally:
+        gc.unfreeze()

@@ -1,0 +1,91 @@
+"""What a list page keeps from one request to the next (docs/performance.md, "Per row"):
+each is a pure function of its input, so what it keeps is what it would work out again,
+and nobody can change what is kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from referrals import clocks
+from referrals.models.deadlines import Moments, parse_moments, stored_reading
+from referrals.rows import badge_html, url_for_each
+
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+ROWS = [
+    ["first_meeting", "2026-12-03T09:00:00+00:00", "2026-12-04T09:00:00+00:00", None, 7],
+    ["allocation", None, "2026-12-01T09:00:00+00:00", "2026-12-02T09:00:00+00:00", 3],
+]
+
+
+def test_moments_read_from_text_are_those_read_from_the_list():
+    text = json.dumps(ROWS)
+    from_list = parse_moments(ROWS)
+    assert parse_moments(text) == from_list == parse_moments(text)
+    # The soonest limit first; no limit last.
+    assert [m.clock for m in from_list] == ["allocation", "first_meeting"]
+    assert from_list[0].limit_at == datetime(2026, 12, 2, 9, tzinfo=UTC)
+
+
+def test_what_a_caller_does_to_its_moments_does_not_reach_the_next_caller():
+    text = json.dumps(ROWS)
+    mine = parse_moments(text)
+    mine.clear()
+    assert len(parse_moments(text)) == 2
+    with pytest.raises(AttributeError):
+        parse_moments(text)[0].clock = "review"
+
+
+def test_a_stored_reading_cannot_be_changed():
+    reading = stored_reading(Moments(*parse_moments(ROWS)[0]), "Therapist allocated", NOW)
+    assert reading.badge == "breached" and reading.is_running
+    with pytest.raises(AttributeError):
+        reading.badge = "ok"
+
+
+def test_a_kept_badge_is_the_badge_for_its_own_moment():
+    allocation = parse_moments(ROWS)[0]
+    earlier = NOW - timedelta(days=2)
+    on_track = badge_html(stored_reading(allocation, "Therapist allocated", earlier))
+    # The same clock past its limit: a badge of its own, not the kept one.
+    past = badge_html(stored_reading(allocation, "Therapist allocated", NOW))
+    assert on_track == (
+        '<span class="badge badge-ok" title="Therapist allocated">Therapist allocated: '
+        "due by 09:00 on Tue 1 Dec</span>\n"
+    )
+    assert past == (
+        '<span class="badge badge-breached" title="Therapist allocated: past its limit">'
+        "Therapist allocated: past the limit (due by 09:00 on Wed 2 Dec)</span>\n"
+    )
+    assert badge_html(stored_reading(allocation, "Therapist allocated", earlier)) == on_track
+    assert isinstance(on_track, SafeString)
+
+
+def test_a_label_is_escaped_in_a_kept_badge():
+    moment = Moments("review", None, NOW + timedelta(days=2), None, 1)
+    badge = badge_html(stored_reading(moment, "Review <b>& sign</b>", NOW))
+    assert "Review &lt;b&gt;&amp; sign&lt;/b&gt;" in badge and "<b>" not in badge
+
+
+def test_the_same_instant_in_two_zones_has_one_wall_time():
+    """``clocks._wall_time`` keeps a wall time for each instant: equal instants (which
+    hash alike) must have the same one, whichever zone asked first."""
+    utc = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    paris = utc.astimezone(ZoneInfo("Europe/Paris"))
+    assert clocks._to_local_naive("at", paris) == datetime(2026, 7, 1, 13, 0)
+    assert clocks._to_local_naive("at", utc) == datetime(2026, 7, 1, 13, 0)
+    with pytest.raises(ValueError):
+        clocks._to_local_naive("at", datetime(2026, 7, 1, 12, 0))
+
+
+def test_links_for_each_row_are_the_reversed_ones_and_safe():
+    detail = url_for_each("referrals:detail")
+    assert detail(42) == reverse("referrals:detail", args=[42])
+    assert isinstance(detail(42), SafeString)
+    with pytest.raises(ValueError):
+        detail("42/../../admin")
