@@ -25,8 +25,10 @@ Who is chased at each level, and when, is data in ``referrals/chasing.CHASE_RULE
 
 from __future__ import annotations
 
+import bisect
+import functools
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -171,10 +173,55 @@ def stored_readings(referral: Referral, *, now: datetime | None = None) -> list:
     """The badges of a referral on a list page, read from its stored deadlines
     (``selectors.with_deadlines`` reads them with the row): plain comparisons with
     ``now``, no working-day arithmetic per row."""
-    return readings_of(parse_moments(referral.running_deadlines_json), now=now)
+    return list(readings_at(referral.running_deadlines_json, now or timezone.now()))
 
 
 def readings_of(moments, *, now: datetime | None = None) -> list:
     """The badges of stored deadlines (``deadlines.Moments`` or ``ClockDeadline`` rows)."""
     now = now or timezone.now()
     return [stored_reading(row, LABELS[row.clock], now) for row in moments]
+
+
+def readings_at(deadlines, now: datetime) -> tuple:
+    """``readings_of(parse_moments(deadlines), now=now)`` for a list row's stored
+    moments (the JSON text ``selectors.running_deadlines`` reads with it).
+
+    A reading only compares now with the row's moments (``deadlines.deadline_status``
+    and ``due_moment``: is now past the near moment, the target, the limit?), so it is
+    the same for every now between two of them. The readings are kept for each text and
+    each such stretch of time: a list shows the same rows on every request, and works
+    their readings out again only when now has passed one of their moments."""
+    if not isinstance(deadlines, str):
+        return tuple(readings_of(parse_moments(deadlines), now=now))
+    return _readings_in(deadlines, bisect.bisect_left(_turns(deadlines), now))
+
+
+@functools.lru_cache(maxsize=4096)
+def _turns(text: str) -> tuple[datetime, ...]:
+    """The moments of a text at which its readings can change, each once, in order."""
+    return tuple(
+        sorted(
+            {
+                moment
+                for row in parse_moments(text)
+                for moment in (row.near_at, row.target_at, row.limit_at)
+                if moment is not None
+            }
+        )
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _readings_in(text: str, passed: int) -> tuple:
+    """The readings of ``text`` once now has passed its first ``passed`` turns and not
+    the next: read at the next turn itself (not yet passed), or just after the last."""
+    turns = _turns(text)
+    if passed < len(turns):
+        moment = turns[passed]
+    else:
+        moment = turns[-1] + timedelta(microseconds=1) if turns else _ANY_MOMENT
+    return tuple(readings_of(parse_moments(text), now=moment))
+
+
+# For a text with no moment at all: its readings compare now with nothing.
+_ANY_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)

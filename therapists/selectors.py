@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from referrals import clocks, rules, sla
 from referrals.models import ExtensionRequest, KeyDate, Referral, TherapySession
-from referrals.models.deadlines import parse_moments
 from referrals.permissions import is_coordinator
 from referrals.selectors import (
     most_urgent_first,
@@ -124,16 +123,17 @@ def next_due_for(referral: Referral, *, now: datetime | None = None):
     now = now or timezone.now()
     today = timezone.localdate(now)
     if hasattr(referral, "running_deadlines_json"):  # from a list: the stored deadlines
-        reading = soonest_stored(parse_moments(referral.running_deadlines_json), now=now)
+        reading = soonest_stored(referral.running_deadlines_json, now=now)
     else:
         reading = sla.next_due(referral, now=now)
     upcoming = upcoming_key_dates(referral, today=today)
     return sooner_of(reading, upcoming[0] if upcoming else None, today=today)
 
 
-def soonest_stored(moments, *, now: datetime):
-    """The stored reading whose next deadline comes first, or None."""
-    readings = [r for r in sla.readings_of(moments, now=now) if r.due_at is not None]
+def soonest_stored(deadlines, *, now: datetime):
+    """The stored reading whose next deadline comes first, or None (``deadlines``: the
+    row's stored moments as ``selectors.running_deadlines`` reads them)."""
+    readings = [r for r in sla.readings_at(deadlines, now) if r.due_at is not None]
     return min(readings, key=lambda r: r.due_at) if readings else None
 
 

@@ -25,7 +25,6 @@ from referrals import permissions as perms
 from referrals import rules, sla
 from referrals.forms import BoardFilterForm
 from referrals.models import ClockStatusCode, Referral, StoredReading
-from referrals.models.deadlines import parse_moments
 from referrals.paging import Listing, paginate
 from referrals.rows import GROUP_BADGE, PAUSED, badge_html, draw, stacked, url_for_each
 from referrals.selectors import (
@@ -78,7 +77,7 @@ def _rows(rows, now: datetime) -> list[BoardRow]:
     """Board rows from ``selectors.board_rows``' values."""
     out = []
     for r in rows:
-        clocks = sla.readings_of(parse_moments(r["deadlines"]), now=now)
+        clocks = list(sla.readings_at(r["deadlines"], now))
         dues = [reading.due_at for reading in clocks if reading.due_at is not None]
         is_group = r["kind"] == Referral.Kind.GROUP
         in_support = r["state"] in Referral.SUPPORT_STATES and not is_group

@@ -19,7 +19,6 @@ from referrals import services, sla
 from referrals.filters import AWAITING_TRIAGE, TriageFilter
 from referrals.forms import AcceptForm, DeclineForm, MoreInformationForm, add_service_errors
 from referrals.models import CriticalIncident, Referral
-from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate, queue_listing
 from referrals.rows import PAUSED, badge_html, draw, url_for_each, who, working_days_words
 from referrals.selectors import (
@@ -103,7 +102,7 @@ def _shown(rows, now) -> list[dict]:
         paused = r["state"] == Referral.State.MORE_INFO
         badges = ""
         if not paused:
-            readings = sla.readings_of(parse_moments(r["deadlines"]), now=now)
+            readings = sla.readings_at(r["deadlines"], now)
             badges = "".join(badge_html(x) for x in readings if x.clock == "triage")
         shown.append(
             {

@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 from django.utils.safestring import SafeString
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from referrals import clocks
+from referrals import clocks, sla
 from referrals.models.deadlines import Moments, parse_moments, stored_reading
 from referrals.rows import badge_html, url_for_each
 
@@ -89,3 +91,54 @@ def test_links_for_each_row_are_the_reversed_ones_and_safe():
     assert isinstance(detail(42), SafeString)
     with pytest.raises(ValueError):
         detail("42/../../admin")
+
+
+# --- a row's readings, kept for each stretch of time between its moments ----------------
+
+_CLOCKS = ["triage", "allocation", "first_meeting", "manager_contact", "review"]
+_START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+def _text(rows) -> str:
+    def iso(minutes):
+        return None if minutes is None else (_START + timedelta(minutes=minutes)).isoformat()
+
+    return json.dumps(
+        [
+            [clock, iso(near), iso(target), iso(limit), pk]
+            for pk, (clock, near, target, limit) in rows
+        ]
+    )
+
+
+_moment = st.one_of(st.none(), st.integers(min_value=0, max_value=20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(_CLOCKS), _moment, _moment, _moment),
+        max_size=4,
+    ).map(lambda rows: list(enumerate(rows, start=1))),
+    minutes=st.lists(st.integers(min_value=-2, max_value=22), min_size=1, max_size=6),
+)
+def test_kept_readings_are_the_readings_at_every_moment(rows, minutes):
+    """At every minute, the moments themselves included (where "past" turns), the kept
+    readings are what ``readings_of`` works out at that moment, in any order of asking."""
+    text = _text(rows)
+    for minute in minutes:
+        now = _START + timedelta(minutes=minute)
+        expected = tuple(sla.readings_of(parse_moments(text), now=now))
+        assert sla.readings_at(text, now) == expected
+        assert sla.readings_at(json.loads(text), now) == expected
+
+
+def test_a_reading_turns_past_its_limit_just_after_the_limit():
+    text = _text([(1, ("allocation", None, 60, 120))])
+    limit = _START + timedelta(minutes=120)
+    assert [r.badge for r in sla.readings_at(text, limit)] == ["near"]
+    assert [r.badge for r in sla.readings_at(text, limit + timedelta(microseconds=1))] == [
+        "breached"
+    ]
+    assert [r.badge for r in sla.readings_at(text, _START)] == ["ok"]
+    assert sla.readings_at("[]", _START) == ()

@@ -20,7 +20,6 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
-from referrals.models.deadlines import parse_moments
 from referrals.paging import paginate, queue_listing
 from referrals.rows import badge_html, draw, stacked, url_for_each, who, working_days_words
 from referrals.selectors import (
@@ -70,7 +69,7 @@ def _shown(rows, now) -> list[dict]:
     allocate_url = url_for_each("therapists:allocate")
     shown = []
     for r in rows:
-        readings = sla.readings_of(parse_moments(r["deadlines"]), now=now)
+        readings = sla.readings_at(r["deadlines"], now)
         occurred = r["incident__occurred_on"]
         badges = [badge_html(x) for x in readings]
         shown.append(

@@ -28,7 +28,6 @@ from referrals import permissions as perms
 from referrals import services, sla
 from referrals.forms import support as case_forms
 from referrals.models import KeyDate, PlannedSession, Referral
-from referrals.models.deadlines import parse_moments
 from referrals.paging import Listing, paginate
 from referrals.rows import GROUP_BADGE, badge_html, draw, url_for_each
 from referrals.selectors import closure_summary_for, get_referral_for_user
@@ -98,9 +97,7 @@ def _shown(rows, now) -> list[dict]:
         key_date = None
         if r["key_date_on"] is not None:
             key_date = KeyDate(kind=r["key_date_kind"], date=r["key_date_on"])
-        due = sooner_of(
-            soonest_stored(parse_moments(r["deadlines"]), now=now), key_date, today=today
-        )
+        due = sooner_of(soonest_stored(r["deadlines"], now=now), key_date, today=today)
         group = r["kind"] == Referral.Kind.GROUP
         if group:
             n = r["group_sessions"]
