@@ -115,6 +115,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # page's 50 rows were joined to all 10,000 incidents by a full read instead of 50
     # index reads (docs/performance.md, "The planner told the disk is fast").
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c random_page_cost=1.1")
+    # Django's backend, reading timestamps with psycopg's compiled loader
+    # (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -55,7 +55,8 @@ def test_postgres_and_redis_from_the_environment(tmp_path):
         }
     )
 
-    assert loaded["engine"] == "django.db.backends.postgresql"
+    # Django's backend with psycopg's own timestamp loader (config/postgresql/base.py).
+    assert loaded["engine"] == "config.postgresql"
     assert loaded["broker"] == "redis://127.0.0.1:6379/0"
     assert loaded["debug"] is False
 
