@@ -278,10 +278,34 @@ def working_days_between(start: datetime, end: datetime) -> float:
 
 def working_days_age(start: datetime, now: datetime | None = None) -> int:
     """Whole working days a clock started at ``start`` has run by ``now``
-    (default: ``timezone.now()``), for "age in working days" badges."""
+    (default: ``timezone.now()``), for "age in working days" badges.
+
+    Kept for each start over a stretch of time in which it cannot change, as a list
+    shows the same referrals' ages on every request. With ``run`` the working time run
+    by now, the next whole day needs ``(age + 1) days - run`` more of it, and working
+    time runs no faster than time itself, except that a clock change can put the wall
+    clock an hour on: so the age holds from now until now + that - 1 hour."""
     if now is None:
         now = timezone.now()
-    return math.floor(working_days_between(start, now))
+    _require_aware("now", now)
+    kept = _AGES.get(start)
+    if kept is not None and kept[0] <= now < kept[1]:
+        return kept[2]
+    run = working_time_between(start, now)
+    age = math.floor(run / _DAY)
+    until = now + ((age + 1) * _DAY - run) - _CLOCK_CHANGE
+    if until > now:
+        if len(_AGES) >= _AGES_KEPT:
+            _AGES.clear()
+        _AGES[start] = (now, until, age)
+    return age
+
+
+# ``working_days_age`` of each start: (from, until, age), the age for every now from
+# ``from`` until before ``until``. Equal instants are one key, as they are one age.
+_AGES: dict[datetime, tuple[datetime, datetime, int]] = {}
+_AGES_KEPT = 4096
+_CLOCK_CHANGE = timedelta(hours=1)
 
 
 # --- Configured clocks -----------------------------------------------------------------

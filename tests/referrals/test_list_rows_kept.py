@@ -5,6 +5,7 @@ and nobody can change what is kept."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -142,3 +143,45 @@ def test_a_reading_turns_past_its_limit_just_after_the_limit():
     ]
     assert [r.badge for r in sla.readings_at(text, _START)] == ["ok"]
     assert sla.readings_at("[]", _START) == ()
+
+
+# --- the age in working days, kept for a stretch of time in which it cannot change ------
+
+_YEAR = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.integers(min_value=0, max_value=365 * 24 * 60).map(
+        lambda minutes: _YEAR + timedelta(minutes=minutes)
+    ),
+    later=st.lists(
+        st.integers(min_value=-3 * 24 * 60, max_value=40 * 24 * 60), min_size=1, max_size=12
+    ),
+)
+def test_a_kept_age_is_the_age_worked_out_at_that_moment(start, later):
+    """Across weekends, bank holidays and clock changes, asked in any order (forwards,
+    backwards, far ahead, just before the day turns): what is kept is the age."""
+    clocks._AGES.clear()
+    london = ZoneInfo("Europe/London")
+    for minutes in later:
+        for now in (
+            start + timedelta(minutes=minutes),
+            start + timedelta(minutes=minutes, seconds=-1),
+        ):
+            expected = math.floor(clocks.working_time_between(start, now) / timedelta(days=1))
+            assert clocks.working_days_age(start, now) == expected
+            assert clocks.working_days_age(start.astimezone(london), now) == expected
+
+
+def test_an_age_turns_when_its_working_day_is_complete():
+    clocks._AGES.clear()
+    friday_3pm = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    assert clocks.working_days_age(friday_3pm, friday_3pm + timedelta(days=1)) == 0
+    # Friday 15:00 + 1 working day is Monday 15:00: the age is 0 until then.
+    monday_3pm = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    assert clocks.working_days_age(friday_3pm, monday_3pm - timedelta(microseconds=1)) == 0
+    assert clocks.working_days_age(friday_3pm, monday_3pm) == 1
+    assert clocks.working_days_age(friday_3pm, friday_3pm + timedelta(days=1)) == 0
+    with pytest.raises(ValueError):
+        clocks.working_days_age(friday_3pm, datetime(2026, 12, 8, 9, 0))
