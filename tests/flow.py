@@ -19,11 +19,12 @@ ORDER = [
 ]
 
 
-def _earlier_today(**delta):
+def earlier_today(**delta):
     """A moment ``delta`` ago, but not before today began (the referral was sent today,
-    and nothing is held before a referral was sent)."""
+    and nothing is held before a referral was sent), so a test gives the same answer
+    just after midnight as at noon. Never after now."""
     now = timezone.localtime()
-    return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=1))
+    return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=0, microsecond=0))
 
 
 class Flow:
@@ -102,11 +103,11 @@ class Flow:
         services.record_first_meeting(
             referral_id=referral.pk,
             by=self.therapist.user,
-            held_at=held_at or _earlier_today(minutes=5),
+            held_at=held_at or earlier_today(minutes=5),
         )
 
     def session(self, referral: Referral, **kwargs):
-        kwargs.setdefault("held_at", _earlier_today(minutes=1))
+        kwargs.setdefault("held_at", earlier_today(minutes=1))
         return services.record_therapy_session(
             referral_id=referral.pk, by=self.therapist.user, **kwargs
         )

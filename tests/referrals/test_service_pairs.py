@@ -30,6 +30,7 @@ from referrals.models import (
 from referrals.services import ReferralChanged, RuleRefused
 from tests.concurrency import race
 from tests.factories import referral_data
+from tests.flow import earlier_today
 
 S = Referral.State
 # What a person may see when someone else acted first: each is a kind message (409,
@@ -112,21 +113,21 @@ ACTIONS = {
         services.record_first_meeting,
         referral_id=r.pk,
         by=_therapist(c),
-        held_at=timezone.now() - timedelta(minutes=5),
+        held_at=earlier_today(minutes=5),
         expected_version=r.version,
     ),
     "contact": lambda c, r: partial(
         services.record_manager_contact,
         referral_id=r.pk,
         by=_therapist(c),
-        contacted_at=timezone.now() - timedelta(minutes=1),
+        contacted_at=earlier_today(minutes=1),
         expected_version=r.version,
     ),
     "session": lambda c, r: partial(
         services.record_therapy_session,
         referral_id=r.pk,
         by=_therapist(c),
-        held_at=timezone.now() - timedelta(minutes=1),
+        held_at=earlier_today(minutes=1),
         expected_version=r.version,
     ),
     "key_date": lambda c, r: partial(

@@ -5,8 +5,6 @@ member did not attend, cancelled sessions and group sessions do not count."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.conf import settings
 from django.utils import timezone
@@ -15,6 +13,7 @@ from django_fsm import TransitionNotAllowed
 from referrals import services
 from referrals.models import ExtensionRequest, Referral, Review, TherapySession
 from referrals.services import RuleRefused
+from tests.flow import earlier_today
 from tests.referrals.test_transitions import approve_pending, group_referral, six_sessions, snapshot
 
 S = Referral.State
@@ -167,7 +166,8 @@ def test_group_sessions_are_counted_apart_from_individual_sessions(flow):
         services.record_group_session(
             referral_id=referral.pk,
             by=flow.therapist.user,
-            held_at=timezone.now() - timedelta(hours=hours + 1),
+            # Apart by a second each, and all today (the referral was sent today).
+            held_at=earlier_today(seconds=hours + 1),
             attendees=5,
         )
     assert referral.counted_sessions() == 0

@@ -3,18 +3,18 @@ stopped in time, by the services that start, stop or pause clocks: after every s
 service the stored rows are exactly what a recomputation from the referral gives, and
 a recompute restores lost rows."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.utils import timezone
 
 from referrals import clocks, services
 from referrals.chasing.stopped import stopped_rows_for
 from referrals.models import ExitPathway, ExtensionRequest, Referral, Review, StoppedClock
+from tests.flow import earlier_today
 
 LONDON = ZoneInfo("Europe/London")
 S = Referral.State
@@ -68,7 +68,7 @@ def test_every_service_that_moves_a_clock_keeps_the_stopped_clocks(flow, other_t
         services.record_manager_contact(
             referral_id=referral.pk,
             by=flow.therapist.user,
-            contacted_at=timezone.now() - timedelta(minutes=1),
+            contacted_at=earlier_today(minutes=1),
         )
         early = {"triage", "allocation", "first_meeting", "manager_contact"}
         assert stored_equals_recomputed(referral) == early

@@ -27,6 +27,7 @@ from referrals.models import (
 )
 from referrals.services import RuleRefused
 from tests.factories import referral_data
+from tests.flow import earlier_today
 from tests.referrals.test_transitions import (
     group_data,
     group_referral,
@@ -54,7 +55,7 @@ THERAPIST = ("therapist",)
 
 
 def _ago(**kw):
-    return timezone.now() - timedelta(**kw)
+    return earlier_today(**kw)
 
 
 def _pathways():

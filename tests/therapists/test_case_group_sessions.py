@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.models import Referral, TherapySession
+from tests.flow import earlier_today
 
 pytestmark = pytest.mark.django_db
 
@@ -40,9 +41,7 @@ def post_group(client, referral, **overrides):
     referral.refresh_from_db()
     data = {
         "version": referral.version,
-        "held_at": timezone.localtime(timezone.now() - timedelta(hours=2)).strftime(
-            "%Y-%m-%dT%H:%M"
-        ),
+        "held_at": earlier_today(hours=2).strftime("%Y-%m-%dT%H:%M"),
         "duration_minutes": 90,
         "attendees": 6,
         "mode": TherapySession.Mode.FACE_TO_FACE,

@@ -2,7 +2,6 @@
 exceptional 7th, never an 8th; only attended sessions count (docs/service.md step 8)."""
 
 import html
-from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -10,12 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from referrals.models import ExtensionRequest, Referral, TherapySession
+from tests.flow import earlier_today
 
 pytestmark = pytest.mark.django_db
 
 
 def an_hour_ago() -> str:
-    return timezone.localtime(timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    return earlier_today(hours=1).strftime("%Y-%m-%dT%H:%M")
 
 
 def post_session(client, referral, **overrides):

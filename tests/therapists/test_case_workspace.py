@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from referrals import services
 from referrals.models import Referral, TherapySession
+from tests.flow import earlier_today
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def local(moment) -> str:
 
 
 def an_hour_ago() -> str:
-    return local(timezone.now() - timedelta(hours=1))
+    return local(earlier_today(hours=1))
 
 
 def case_url(referral, name="case", *extra):

@@ -245,7 +245,7 @@ class Command(BaseCommand):
         """A moment ``delta`` ago, but not before today began: the referrals are sent
         today, and nothing is held before a referral was sent."""
         now = timezone.localtime()
-        return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=1))
+        return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=0, microsecond=0))
 
     def _age_some_referrals(self, *managers) -> None:
         """Shift every timestamp of a few demo referrals back together, so their
@@ -290,7 +290,7 @@ class Command(BaseCommand):
         services.record_group_session(
             referral_id=referral.pk,
             by=therapists[0].user,
-            held_at=timezone.now() - timedelta(hours=3),
+            held_at=self._earlier_today(hours=3),
             attendees=6,
             mode=TherapySession.Mode.FACE_TO_FACE,
         )
