@@ -19,28 +19,30 @@ if TYPE_CHECKING:
     from referrals.models import Referral
 
 
-def _active(user) -> bool:
+def is_active_account(user) -> bool:
+    """Signed in, with an account still active: the first thing every predicate here,
+    and ``Referral.objects.visible_to``, asks of a person."""
     return bool(getattr(user, "is_authenticated", False) and user.is_active)
 
 
 def is_triager(user) -> bool:
-    return _active(user) and bool(user.roles & TRIAGE_ROLES)
+    return is_active_account(user) and bool(user.roles & TRIAGE_ROLES)
 
 
 def is_line_manager(user) -> bool:
-    return _active(user) and Role.LINE_MANAGER in user.roles
+    return is_active_account(user) and Role.LINE_MANAGER in user.roles
 
 
 def is_coordinator(user) -> bool:
-    return _active(user) and Role.COORDINATOR in user.roles
+    return is_active_account(user) and Role.COORDINATOR in user.roles
 
 
 def is_therapist(user) -> bool:
-    return _active(user) and Role.THERAPIST in user.roles
+    return is_active_account(user) and Role.THERAPIST in user.roles
 
 
 def is_service_lead(user) -> bool:
-    return _active(user) and Role.SERVICE_LEAD in user.roles
+    return is_active_account(user) and Role.SERVICE_LEAD in user.roles
 
 
 def can_make_referral(user) -> bool:
@@ -48,7 +50,7 @@ def can_make_referral(user) -> bool:
 
 
 def can_make_group_referral(user) -> bool:
-    return _active(user) and bool(user.roles & GROUP_REFERRER_ROLES)
+    return is_active_account(user) and bool(user.roles & GROUP_REFERRER_ROLES)
 
 
 def can_see_reports(user) -> bool:
@@ -61,7 +63,7 @@ def can_see_audit_log(user) -> bool:
 
 
 def is_referrer(referral: Referral, user: User) -> bool:
-    return _active(user) and referral.created_by_id == user.pk
+    return is_active_account(user) and referral.created_by_id == user.pk
 
 
 def is_group_author_only(referral: Referral, user: User) -> bool:
@@ -91,7 +93,9 @@ def can_submit(referral: Referral, user: User) -> bool:
 
 
 def can_answer_information_request(referral: Referral, user: User) -> bool:
-    return is_referrer(referral, user) or (_active(user) and referral.line_manager_id == user.pk)
+    return is_referrer(referral, user) or (
+        is_active_account(user) and referral.line_manager_id == user.pk
+    )
 
 
 def can_triage(referral: Referral, user: User) -> bool:
@@ -127,7 +131,7 @@ def can_act_as_therapist(referral: Referral, user: User) -> bool:
 
 
 def is_staff_member(referral: Referral, user: User) -> bool:
-    return _active(user) and referral.staff_user_id == user.pk
+    return is_active_account(user) and referral.staff_user_id == user.pk
 
 
 def can_withdraw(referral: Referral, user: User) -> bool:

@@ -46,6 +46,7 @@ from referrals.models import (
     TransitionLog,
 )
 from referrals.models.deadlines import due_expression, parse_moment, running, status_filter
+from referrals.permissions import is_active_account
 
 
 def referrals_visible_to(user):
@@ -169,7 +170,7 @@ def get_referral_for_user(
     ``count_sessions``: the sessions held, as ``sessions_counted``, in the same query."""
     user = request.user
     found = []
-    if user.is_authenticated and user.is_active and _an_id(referral_id):
+    if is_active_account(user) and _an_id(referral_id):
         shape = (frozenset(user.roles), count_sessions)
         found = _visible_read(referral_id, user.pk, shape=shape)
     if not found:
@@ -317,9 +318,12 @@ class _RunningRows(_FromRows):
             else ("JSON_AGG(JSON_BUILD_ARRAY")
         )
         sql, params = super().as_sql(compiler, connection)
-        sql = sql.replace("JSON_LIST(", function + "(", 1)
+        return sql.replace("JSON_LIST(", function + "(", 1), params
+
+    def as_postgresql(self, compiler, connection):
         # As text, as ``JSONList`` says why.
-        return (sql if connection.vendor == "sqlite" else f"{sql}::text"), params
+        sql, params = self.as_sql(compiler, connection)
+        return f"{sql}::text", params
 
 
 def running_deadlines(now: datetime) -> _FromRows:

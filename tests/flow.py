@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.utils import timezone
-
 from referrals import services
+from referrals.clocks import earlier_today
 from referrals.models import ExitPathway, Referral, Review
 from tests.factories import referral_data
 
@@ -17,14 +14,6 @@ ORDER = [
     Referral.State.ALLOCATED,
     Referral.State.ACTIVE,
 ]
-
-
-def earlier_today(**delta):
-    """A moment ``delta`` ago, but not before today began (the referral was sent today,
-    and nothing is held before a referral was sent), so a test gives the same answer
-    just after midnight as at noon. Never after now."""
-    now = timezone.localtime()
-    return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=0, microsecond=0))
 
 
 class Flow:

@@ -17,7 +17,6 @@ the same rule and at the same moments as the deadlines.
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -147,19 +146,7 @@ def parse_moments(value) -> list[Moments]:
     if value is None:
         return []
     if isinstance(value, str):
-        return list(_parsed(value))
-    return _parse(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parsed(text: str) -> tuple[Moments, ...]:
-    """``parse_moments`` of a JSON text, kept for each text: a list page reads the same
-    stored moments on every request until a clock moves, and the moments a text
-    holds never change (``Moments`` are tuples: what is kept cannot be changed)."""
-    return tuple(_parse(json.loads(text)))
-
-
-def _parse(value: list) -> list[Moments]:
+        value = json.loads(value)
     rows = [
         Moments(clock, parse_moment(near), parse_moment(target), parse_moment(limit), pk)
         for clock, near, target, limit, pk in value

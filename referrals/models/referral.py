@@ -13,6 +13,7 @@ from accounts.roles import Role
 from accounts.validators import validate_name
 from referrals.models.intake import CriticalIncident
 from referrals.models.lifecycle import ReferralLifecycle, ReferralState
+from referrals.permissions import is_active_account
 
 
 class ReferralQuerySet(models.QuerySet):
@@ -27,7 +28,7 @@ class ReferralQuerySet(models.QuerySet):
         provider; a therapist only cases allocated to them; a staff member only their
         own; a service lead no individual referral at all.
         """
-        if not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not is_active_account(user):
             return self.none()
         roles = user.roles
         if roles & {Role.PSW, Role.SMPE}:

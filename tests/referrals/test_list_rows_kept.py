@@ -76,8 +76,8 @@ def test_a_label_is_escaped_in_a_kept_badge():
 
 
 def test_the_same_instant_in_two_zones_has_one_wall_time():
-    """``clocks._wall_time`` keeps a wall time for each instant: equal instants (which
-    hash alike) must have the same one, whichever zone asked first."""
+    """A moment's wall time is London's, whichever zone it is written in (the kept ages
+    are kept by instant: equal instants hash alike); a moment with no zone is refused."""
     utc = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     paris = utc.astimezone(ZoneInfo("Europe/Paris"))
     assert clocks._to_local_naive("at", paris) == datetime(2026, 7, 1, 13, 0)

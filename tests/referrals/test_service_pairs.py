@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from referrals import services
+from referrals.clocks import earlier_today
 from referrals.models import (
     ExitPathway,
     ExtensionRequest,
@@ -30,7 +31,6 @@ from referrals.models import (
 from referrals.services import ReferralChanged, RuleRefused
 from tests.concurrency import race
 from tests.factories import referral_data
-from tests.flow import earlier_today
 
 S = Referral.State
 # What a person may see when someone else acted first: each is a kind message (409,

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from referrals import services
+from referrals.clocks import earlier_today
 from referrals.models import ExtensionRequest, Referral, Review, TherapySession
 from referrals.services import RuleRefused
-from tests.flow import earlier_today
 from tests.referrals.test_transitions import approve_pending, group_referral, six_sessions, snapshot
 
 S = Referral.State

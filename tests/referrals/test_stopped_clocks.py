@@ -13,8 +13,8 @@ from django.core.management import call_command
 
 from referrals import clocks, services
 from referrals.chasing.stopped import stopped_rows_for
+from referrals.clocks import earlier_today
 from referrals.models import ExitPathway, ExtensionRequest, Referral, Review, StoppedClock
-from tests.flow import earlier_today
 
 LONDON = ZoneInfo("Europe/London")
 S = Referral.State

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
 from referrals import services
+from referrals.clocks import earlier_today
 from referrals.models import (
     ClosureSummary,
     ExitPathway,
@@ -27,7 +28,6 @@ from referrals.models import (
 )
 from referrals.services import RuleRefused
 from tests.factories import referral_data
-from tests.flow import earlier_today
 from tests.referrals.test_transitions import (
     group_data,
     group_referral,

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from referrals.clocks import earlier_today
 from referrals.models import ExtensionRequest, Referral, TherapySession
-from tests.flow import earlier_today
 
 pytestmark = pytest.mark.django_db
 

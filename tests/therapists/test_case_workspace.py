@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from referrals import services
+from referrals.clocks import earlier_today
 from referrals.models import Referral, TherapySession
-from tests.flow import earlier_today
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ so the transition log and audit rows exist as in life. All names are invented.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.roles import Role, group_name
 from referrals import services
 from referrals.chasing import refresh_deadlines, refresh_stopped_clocks
+from referrals.clocks import earlier_today
 from referrals.models import (
     CriticalIncident,
     ExitPathway,
@@ -186,10 +187,10 @@ class Command(BaseCommand):
                 continue
             tuser = therapist.user
             services.record_first_meeting(
-                referral_id=referral.pk, by=tuser, held_at=self._earlier_today(hours=2)
+                referral_id=referral.pk, by=tuser, held_at=earlier_today(hours=2)
             )
             services.record_manager_contact(
-                referral_id=referral.pk, by=tuser, contacted_at=self._earlier_today(hours=1)
+                referral_id=referral.pk, by=tuser, contacted_at=earlier_today(hours=1)
             )
             if state == "active":
                 services.save_key_date(
@@ -211,7 +212,7 @@ class Command(BaseCommand):
                 continue
             for minutes in (50, 30):
                 services.record_therapy_session(
-                    referral_id=referral.pk, by=tuser, held_at=self._earlier_today(minutes=minutes)
+                    referral_id=referral.pk, by=tuser, held_at=earlier_today(minutes=minutes)
                 )
             if state == "extension_requested":
                 services.record_review(
@@ -239,13 +240,6 @@ class Command(BaseCommand):
         "Sam Rutherford": timedelta(days=1, hours=2),  # accepted: allocation getting late
         "Jamie Ellery": timedelta(days=8),  # allocated: first meeting past its limit
     }
-
-    @staticmethod
-    def _earlier_today(**delta) -> datetime:
-        """A moment ``delta`` ago, but not before today began: the referrals are sent
-        today, and nothing is held before a referral was sent."""
-        now = timezone.localtime()
-        return max(now - timedelta(**delta), now.replace(hour=0, minute=0, second=0, microsecond=0))
 
     def _age_some_referrals(self, *managers) -> None:
         """Shift every timestamp of a few demo referrals back together, so their
@@ -290,7 +284,7 @@ class Command(BaseCommand):
         services.record_group_session(
             referral_id=referral.pk,
             by=therapists[0].user,
-            held_at=self._earlier_today(hours=3),
+            held_at=earlier_today(hours=3),
             attendees=6,
             mode=TherapySession.Mode.FACE_TO_FACE,
         )
