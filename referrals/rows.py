@@ -14,12 +14,16 @@ import html
 import string
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
 from referrals import clocks
 from referrals.models import Referral
+
+if TYPE_CHECKING:
+    from referrals.paging import Page
 
 _MARKER = 918273645
 
@@ -77,8 +81,24 @@ def _badge(label: str, badge: str, due_at, limit, is_running: bool) -> SafeStrin
 
 def stacked(badges: list[SafeString]) -> SafeString:
     """A row's clock badges, one above the other (each ``badge_html``, escaped)."""
+    return _stacked(tuple(badges))
+
+
+@functools.lru_cache(maxsize=4096)
+def _stacked(badges: tuple[SafeString, ...]) -> SafeString:
+    """Kept for each set of badges, as each badge is (``_badge``): most rows of a list
+    show one of a few sets."""
     # Each badge is already escaped (``_badge``).
     return SafeString("".join(f"<div>{badge}</div>" for badge in badges))
+
+
+@functools.lru_cache(maxsize=4096)
+def day_words(day, *, weekday: bool = False) -> str:
+    """A day as the lists write it: "7 Dec 2026", or "Mon 7 Dec 2026" with ``weekday``.
+    Kept for each day (``strftime`` costs a few microseconds a row, and a list shows
+    the same days on every request)."""
+    words = f"{day.day} {day:%b %Y}"
+    return f"{day:%a} {words}" if weekday else words
 
 
 # Markup the lists' rows share: a group referral's badge beside its reference, and the
@@ -90,8 +110,14 @@ PAUSED = mark_safe(
 
 
 @functools.lru_cache(maxsize=64)
-def _holes(row: str) -> tuple[str, ...]:
-    return tuple(name for _text, name, _spec, _conv in string.Formatter().parse(row) if name)
+def _parts(row: str) -> tuple[tuple[str, str | None], ...]:
+    """``row`` as its text and holes in order: (text before, the hole's name or None)."""
+    parts = []
+    for text, name, spec, conversion in string.Formatter().parse(row):
+        if spec or conversion:
+            raise ValueError(f"A row's hole is a name only, not {{{name}!{conversion}:{spec}}}")
+        parts.append((text, name))
+    return tuple(parts)
 
 
 def draw(row: str, values: list[dict]) -> SafeString:
@@ -99,19 +125,111 @@ def draw(row: str, values: list[dict]) -> SafeString:
     filled for each dict in ``values``. Text is escaped; HTML made safe (a badge, a
     link made by ``format_html``) goes in as it is; None is left empty. Through the
     template engine each of a row's holes was a node resolved again for every row:
-    about half a page's time (docs/performance.md, "Rows are drawn once, in Python")."""
-    holes = _holes(row)
+    about half a page's time (docs/performance.md, "Rows are drawn once, in Python").
+    The row is parsed once into its text and holes, and each row's pieces are joined
+    once: a third of the time of filling a dict for ``str.format_map`` row by row."""
+    parts = _parts(row)
+    escape = html.escape
     out = []
+    add = out.append
     for value in values:
-        filled = {}
-        for key in holes:
-            part = value[key]
-            if isinstance(part, SafeData):
-                filled[key] = part
-            else:
-                filled[key] = "" if part is None else html.escape(str(part))
-        out.append(row.format_map(filled))
+        for text, name in parts:
+            add(text)
+            if name is not None:
+                part = value[name]
+                if isinstance(part, SafeData):
+                    add(part)
+                elif part is not None:
+                    add(escape(str(part)))
     return SafeString("".join(out))  # every value above is escaped or safe
+
+
+# The pager every list shows above and below its rows ({% pager %} in
+# templates/partials/pager.html), drawn in Python as the rows are, with ``draw``
+# (docs/performance.md, "The pager is drawn once, in Python"). Its holes are filled
+# escaped; ``NAV_LINKS`` and ``NAV_FORM`` go in ``{nav}``, with their own holes.
+PAGER = (
+    "\n"
+    '<div class="d-flex flex-wrap align-items-center gap-3 my-3" data-testid="pager">\n'
+    '  <p class="mb-0" data-testid="pager-total">{shown}</p>\n'
+    "  {nav}\n"
+    "</div>\n"
+)
+NAV = '\n  <nav aria-label="{label}">\n    \n    {links}\n    \n  </nav>\n  '
+NAV_LINKS = (
+    '<ul class="pagination mb-0">\n'
+    "      {back}\n"
+    '      <li class="page-item active" aria-current="page"><span class="page-link">Page {number} of {num_pages}</span></li>\n'
+    "      {on}\n"
+    "    </ul>"
+)
+LINKS_BACK = (
+    '<li class="page-item"><a class="page-link" href="{first}">First</a></li>'
+    '<li class="page-item"><a class="page-link" rel="prev" href="{previous}">Previous</a></li>'
+)
+LINKS_ON = (
+    '<li class="page-item"><a class="page-link" rel="next" href="{next}">Next</a></li>'
+    '<li class="page-item"><a class="page-link" href="{last}">Last</a></li>'
+)
+NAV_FORM = (
+    '<form method="post" class="d-flex gap-2 mb-0">\n'
+    "      {csrf}\n"
+    "      {fields}\n"
+    "      {back}\n"
+    '      <span class="align-self-center">Page {number} of {num_pages}</span>\n'
+    "      {on}\n"
+    "    </form>"
+)
+FORM_FIELD = '<input type="hidden" name="{name}" value="{value}">'
+FORM_BACK = (
+    '<button class="btn btn-outline-secondary btn-sm" name="page" value="1">First</button>'
+    '<button class="btn btn-outline-secondary btn-sm" name="page" value="{previous}" rel="prev">Previous</button>'
+)
+FORM_ON = (
+    '<button class="btn btn-outline-secondary btn-sm" name="page" value="{next}" rel="next">Next</button>'
+    '<button class="btn btn-outline-secondary btn-sm" name="page" value="{last}">Last</button>'
+)
+CSRF_FIELD = '<input type="hidden" name="csrfmiddlewaretoken" value="{token}">'
+
+
+def pager_html(page: Page, label: str = "", csrf_token: str = "") -> SafeString:
+    """The pager of ``page``: "Showing 1 to 50 of 312", and the links (or, for a list
+    that posts its filters, the buttons) to the first, previous, next and last pages.
+    ``label`` names the links for a screen reader ("Pages" without one)."""
+    shown = (
+        f"Showing {page.first_row} to {page.last_row} of {page.total}"
+        if page.total
+        else "None to show"
+    )
+    nav = ""
+    if page.num_pages > 1:
+        number = {"number": page.number, "num_pages": page.num_pages}
+        if page.post_fields is not None:
+            csrf = draw(CSRF_FIELD, [{"token": csrf_token}]) if csrf_token else ""
+            fields = draw(FORM_FIELD, [{"name": n, "value": v} for n, v in page.post_fields])
+            back = draw(FORM_BACK, [{"previous": page.number - 1}]) if page.has_previous else ""
+            on = (
+                draw(FORM_ON, [{"next": page.number + 1, "last": page.num_pages}])
+                if page.has_next
+                else ""
+            )
+            links = draw(
+                NAV_FORM, [{"csrf": csrf, "fields": fields, "back": back, "on": on, **number}]
+            )
+        else:
+            back = (
+                draw(LINKS_BACK, [{"first": page.url_first, "previous": page.previous_url}])
+                if page.has_previous
+                else ""
+            )
+            on = (
+                draw(LINKS_ON, [{"next": page.next_url, "last": page.last_url}])
+                if page.has_next
+                else ""
+            )
+            links = draw(NAV_LINKS, [{"back": back, "on": on, **number}])
+        nav = draw(NAV, [{"label": label or "Pages", "links": links}])
+    return draw(PAGER, [{"shown": shown, "nav": nav}])
 
 
 # A referral's timeline: what happened, in plain words (``views.detail.TimelineEntry``

@@ -3,7 +3,7 @@
 from django import template
 
 from referrals import clocks
-from referrals.rows import badge_html, timeline_html
+from referrals.rows import badge_html, pager_html, timeline_html
 
 register = template.Library()
 
@@ -37,3 +37,11 @@ def due_by(due, lead="by"):
     if not due:
         return ""
     return clocks.due_words(due, lead=lead)
+
+
+@register.simple_tag(takes_context=True)
+def pager(context, page, label=""):
+    """A list's pager (``paging.pager_html``): drawn in Python, as a list's rows are."""
+    token = context.get("csrf_token")
+    token = "" if token in (None, "NOTPROVIDED") else str(token)
+    return pager_html(page, label, csrf_token=token)

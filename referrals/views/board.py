@@ -26,7 +26,15 @@ from referrals import rules, sla
 from referrals.forms import BoardFilterForm
 from referrals.models import ClockStatusCode, Referral, StoredReading
 from referrals.paging import Listing, paginate
-from referrals.rows import GROUP_BADGE, PAUSED, badge_html, draw, stacked, url_for_each
+from referrals.rows import (
+    GROUP_BADGE,
+    PAUSED,
+    badge_html,
+    day_words,
+    draw,
+    stacked,
+    url_for_each,
+)
 from referrals.selectors import (
     board_filter_choices,
     board_referrals,
@@ -140,7 +148,7 @@ def _shown(rows: list[BoardRow]) -> list[dict]:
                 "clocks": stacked(badges) if badges else PAUSED if paused else NONE_RUNNING,
                 "sessions": sessions,
                 "sessions_cell": NOT_YET if sessions is None else sessions,
-                "key_date": f"{day:%a} {day.day} {day:%b %Y}" if day else "None",
+                "key_date": day_words(day, weekday=True) if day else "None",
             }
         )
     return shown

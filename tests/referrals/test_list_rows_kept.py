@@ -4,20 +4,22 @@ and nobody can change what is kept."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import string
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeData, SafeString
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from referrals import clocks, sla
 from referrals.models.deadlines import Moments, parse_moments, stored_reading
-from referrals.rows import badge_html, url_for_each
+from referrals.rows import badge_html, day_words, draw, stacked, url_for_each
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 ROWS = [
@@ -185,3 +187,70 @@ def test_an_age_turns_when_its_working_day_is_complete():
     assert clocks.working_days_age(friday_3pm, friday_3pm + timedelta(days=1)) == 0
     with pytest.raises(ValueError):
         clocks.working_days_age(friday_3pm, datetime(2026, 12, 8, 9, 0))
+
+
+# --- rows drawn in one pass, days and badge stacks kept ---------------------------------
+
+_TEXT = st.one_of(st.none(), st.integers(), st.text(max_size=12))
+_SAFE = st.text(max_size=12).map(SafeString)
+
+
+def _drawn_the_old_way(row: str, values: list[dict]) -> str:
+    """What ``draw`` did before it kept a row's parts: each hole filled, then the
+    row's ``str.format_map``."""
+    holes = [name for _text, name, _spec, _conv in string.Formatter().parse(row) if name]
+    out = []
+    for value in values:
+        filled = {}
+        for key in holes:
+            part = value[key]
+            if isinstance(part, SafeData):
+                filled[key] = part
+            else:
+                filled[key] = "" if part is None else html.escape(str(part))
+        out.append(row.format_map(filled))
+    return "".join(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries({"a": _TEXT, "b": st.one_of(_TEXT, _SAFE), "c": _SAFE}),
+        max_size=4,
+    )
+)
+def test_rows_are_drawn_as_format_map_drew_them(values):
+    row = '<tr><td>{a}</td><td class="x">{b}{{not a hole}}</td><td>{c}</td><td>{a}</td></tr>\n'
+    drawn = draw(row, values)
+    assert isinstance(drawn, SafeString)
+    assert drawn == _drawn_the_old_way(row, values)
+
+
+def test_drawn_text_is_escaped_html_made_safe_is_not_and_none_is_empty():
+    drawn = draw(
+        "<p>{text}|{safe}|{nothing}</p>",
+        [{"text": "<b>&", "safe": SafeString("<i>"), "nothing": None}],
+    )
+    assert drawn == "<p>&lt;b&gt;&amp;|<i>|</p>"
+
+
+def test_a_hole_with_a_format_or_conversion_is_refused():
+    with pytest.raises(ValueError):
+        draw("<p>{when:%d}</p>", [{"when": 1}])
+    with pytest.raises(ValueError):
+        draw("<p>{who!r}</p>", [{"who": "x"}])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates())
+def test_a_kept_day_is_written_as_strftime_writes_it(day):
+    assert day_words(day) == f"{day.day} {day:%b %Y}" == day_words(day)
+    assert day_words(day, weekday=True) == f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def test_a_kept_stack_of_badges_is_the_badges_one_above_the_other():
+    first, second = SafeString('<span class="badge">A</span>'), SafeString("<span>B</span>")
+    assert stacked([first, second]) == f"<div>{first}</div><div>{second}</div>"
+    assert stacked((first, second)) is stacked([first, second])
+    assert stacked([]) == ""
+    assert isinstance(stacked([first]), SafeString)

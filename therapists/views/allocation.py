@@ -21,7 +21,15 @@ from referrals import services, sla
 from referrals.forms import AllocateForm, add_service_errors
 from referrals.models import Referral
 from referrals.paging import paginate, queue_listing
-from referrals.rows import badge_html, draw, stacked, url_for_each, who, working_days_words
+from referrals.rows import (
+    badge_html,
+    day_words,
+    draw,
+    stacked,
+    url_for_each,
+    who,
+    working_days_words,
+)
 from referrals.selectors import (
     get_referral_for_user,
 )
@@ -80,7 +88,7 @@ def _shown(rows, now) -> list[dict]:
                 "reference": Referral.reference_for(r["pk"]),
                 "who": who(r),
                 "team": r["incident__team__name"],
-                "occurred_on": f"{occurred.day} {occurred:%b %Y}" if occurred else "",
+                "occurred_on": day_words(occurred) if occurred else "",
                 "waiting": working_days_words(r["decided_at"], now),
                 "badges": badges,
                 "clocks": stacked(badges),

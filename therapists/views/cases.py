@@ -29,7 +29,7 @@ from referrals import services, sla
 from referrals.forms import support as case_forms
 from referrals.models import KeyDate, PlannedSession, Referral
 from referrals.paging import Listing, paginate
-from referrals.rows import GROUP_BADGE, badge_html, draw, url_for_each
+from referrals.rows import GROUP_BADGE, badge_html, day_words, draw, url_for_each
 from referrals.selectors import closure_summary_for, get_referral_for_user
 from therapists.selectors import (
     cases_for_therapist,
@@ -83,7 +83,7 @@ def _due_html(reading) -> str:
             reading.badge,
             reading.label,
             reading.label,
-            f"{day:%a} {day.day} {day:%b %Y}",
+            day_words(day, weekday=True),
         )
     return badge_html(reading) + "\n"
 
