@@ -146,7 +146,7 @@ def draw(row: str, values: list[dict]) -> SafeString:
 
 # The pager every list shows above and below its rows ({% pager %} in
 # templates/partials/pager.html), drawn in Python as the rows are, with ``draw``
-# (docs/performance.md, "The pager is drawn once, in Python"). Its holes are filled
+# (docs/performance.md, "Rows are drawn once, in Python"). Its holes are filled
 # escaped; ``NAV_LINKS`` and ``NAV_FORM`` go in ``{nav}``, with their own holes.
 PAGER = (
     "\n"
