@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, QuerySet, Subquery, Value, Window
 from django.http import HttpRequest
 
 from config.prepared import IDS, MOMENT, Prepared
@@ -76,20 +76,39 @@ class Listing:
     says what each value is (``int``, ``str``, ``MOMENT``). The person is a stand-in
     with the account's id and roles (``stand_in``), which is all ``visible_to`` reads of
     a person, so the list is the same rule's. The roles and the page's slice choose the
-    statement."""
+    statement.
+
+    The total rides along with the page's ids as ``COUNT(*) OVER ()``, or, with
+    ``count_apart``, as a count of the same list of its own in the same statement: for
+    a long list read from an index alone (the board's open referrals), counting them
+    again costs less than carrying every row through the window; for a list filtered
+    on the table itself (the queues), reading its filter twice costs more
+    (docs/performance.md)."""
 
     def __init__(
-        self, items: Callable[..., QuerySet], rows: Callable[..., QuerySet], kinds: tuple = ()
+        self,
+        items: Callable[..., QuerySet],
+        rows: Callable[..., QuerySet],
+        kinds: tuple = (),
+        *,
+        count_apart: bool = False,
     ):
         self.items = items
         self.rows = rows
+        self.count_apart = count_apart
         self._ids = Prepared(self._ids_of, kinds=(int, *kinds))
         self._rows = Prepared(self._rows_of, kinds=(IDS, int, *kinds))
 
     def _ids_of(self, user_id, *values_and_shape):
         *values, roles, start, per_page = values_and_shape
-        counted = self.items(stand_in(user_id, roles), *values)
-        counted = counted.annotate(_page_total=Window(Count("*")))
+        items = self.items(stand_in(user_id, roles), *values)
+        if self.count_apart:
+            total = (
+                items.order_by().annotate(_all=Value(1)).values("_all").annotate(n=Count("*"))
+            )
+            counted = items.annotate(_page_total=Subquery(total.values("n")))
+        else:
+            counted = items.annotate(_page_total=Window(Count("*")))
         return counted.values_list("pk", "_page_total")[start : start + per_page]
 
     def _rows_of(self, ids, user_id, *values_and_roles):

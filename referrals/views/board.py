@@ -169,6 +169,7 @@ BOARD = Listing(
     lambda user, now: most_urgent_first(board_referrals(user, now=now)),
     lambda user, ids, now: board_rows(user, ids, now=now),
     kinds=(MOMENT,),
+    count_apart=True,
 )
 
 

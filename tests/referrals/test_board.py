@@ -164,3 +164,35 @@ def test_a_therapist_of_another_provider_is_offered_with_their_provider(client, 
     response = client.get(reverse(BOARD))
     choices = dict(response.context["form"].fields["therapist"].choices)
     assert any(label.startswith("Ola Other (") for label in choices.values())
+
+
+def test_the_whole_board_counts_its_referrals_apart_and_pages_them(
+    client, flow, django_assert_max_num_queries
+):
+    """The unfiltered board's total is a count of its own in the page's statement
+    (``Listing(count_apart=True)``), not a window over every open referral; it is the
+    same total, page by page."""
+    with time_machine.travel(datetime(2026, 3, 9, 10, tzinfo=LONDON), tick=False):
+        for _ in range(51):
+            flow.referral(S.SUBMITTED)
+        flow.referral(S.DECLINED)
+        flow.referral(S.DRAFT)
+    client.force_login(flow.psw)
+    with time_machine.travel(MONDAY, tick=False):
+        with django_assert_max_num_queries(20) as captured:
+            first = client.get(reverse(BOARD))
+        # Read before the next request: each request empties the log.
+        ids_read = [q["sql"] for q in captured.captured_queries if "_page_total" in q["sql"]]
+        second = client.get(reverse(BOARD), {"page": 2})
+        past = client.get(reverse(BOARD), {"page": 9})
+    assert len(ids_read) == 1
+    assert "OVER" not in ids_read[0] and "COUNT(*)" in ids_read[0]
+    assert "Showing 1 to 50 of 51" in first.content.decode()
+    assert len(first.context["rows"]) == 50
+    assert "Showing 51 to 51 of 51" in second.content.decode()
+    assert len(second.context["rows"]) == 1
+    # Past the last page: the last page.
+    assert "Showing 51 to 51 of 51" in past.content.decode()
+    assert {r.pk for r in first.context["rows"]}.isdisjoint(
+        r.pk for r in second.context["rows"]
+    )
