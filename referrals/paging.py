@@ -103,9 +103,7 @@ class Listing:
         *values, roles, start, per_page = values_and_shape
         items = self.items(stand_in(user_id, roles), *values)
         if self.count_apart:
-            total = (
-                items.order_by().annotate(_all=Value(1)).values("_all").annotate(n=Count("*"))
-            )
+            total = items.order_by().annotate(_all=Value(1)).values("_all").annotate(n=Count("*"))
             counted = items.annotate(_page_total=Subquery(total.values("n")))
         else:
             counted = items.annotate(_page_total=Window(Count("*")))

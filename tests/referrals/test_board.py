@@ -193,6 +193,4 @@ def test_the_whole_board_counts_its_referrals_apart_and_pages_them(
     assert len(second.context["rows"]) == 1
     # Past the last page: the last page.
     assert "Showing 51 to 51 of 51" in past.content.decode()
-    assert {r.pk for r in first.context["rows"]}.isdisjoint(
-        r.pk for r in second.context["rows"]
-    )
+    assert {r.pk for r in first.context["rows"]}.isdisjoint(r.pk for r in second.context["rows"])
