@@ -103,3 +103,79 @@ def test_a_column_the_model_does_not_have_is_refused(flow):
     with pytest.raises(ValueError, match="no column colour"):
         insert_rows(Notification, [{"user_id": flow.psw.pk, "colour": "blue"}])
     assert insert_rows(Notification, []) == []
+
+
+AWKWARD_TEXT = [
+    'An "array" {literal}, with a comma',
+    "back\\slash and a 'quote'",
+    "NULL",
+    "",
+    "line one\nline two\ttab",
+    "émoji 🌧️ and ünïcode",
+    "<p>Hello &amp; welcome</p>" * 200,
+]
+
+
+@pytest.mark.django_db
+def test_awkward_values_go_in_as_they_are(flow):
+    """Text an array literal would have to quote (braces, quotes, backslashes, commas,
+    the word NULL, newlines, long HTML), NULL itself, and moments: read back the same."""
+    referral = flow.referral()
+    rows = [
+        {
+            "dedupe_key": f"awkward:{n}",
+            "to": f"p{n}@example.org",
+            "user_id": None if n % 2 else flow.psw.pk,
+            "referral_id": referral.pk if n % 3 else None,
+            "subject": text[:200],
+            "body_text": text,
+            "body_html": text,
+            "not_before": MOMENT.replace(minute=n),
+        }
+        for n, text in enumerate(AWKWARD_TEXT)
+    ]
+    found = insert_rows(OutboundEmail, rows, returning=("dedupe_key", "id"))
+    assert [key for key, _id in found] == [row["dedupe_key"] for row in rows]
+    for row in rows:
+        stored = OutboundEmail.objects.get(dedupe_key=row["dedupe_key"])
+        text = AWKWARD_TEXT[int(row["dedupe_key"].split(":")[1])]
+        assert stored.body_text == stored.body_html == text
+        assert stored.user_id == row["user_id"]
+        assert stored.referral_id == row["referral_id"]
+        assert stored.not_before == row["not_before"]
+
+
+@pytest.mark.django_db
+def test_on_postgresql_the_values_are_sent_apart_from_the_statement(flow, requires_postgres):
+    """The arrays go to PostgreSQL as parameters in binary (server-side binding), not
+    quoted into the SQL text; the statement is still Django's, counted and logged."""
+    import psycopg
+
+    seen = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append((sql, type(context["cursor"].cursor)))
+        return execute(sql, params, many, context)
+
+    referral = flow.referral()
+    with connection.execute_wrapper(spy), CaptureQueriesContext(connection) as captured:
+        insert_rows(
+            Notification,
+            [
+                {
+                    "user_id": flow.psw.pk,
+                    "referral_id": referral.pk,
+                    "subject": f"N{n}",
+                    "url": "/x/",
+                }
+                for n in range(3)
+            ],
+        )
+    (sql, cursor_class), *_ = [s for s in seen if s[0].startswith("INSERT")]
+    assert "%b::" in sql and "unnest(" in sql
+    assert issubclass(cursor_class, psycopg.Cursor)
+    assert not issubclass(cursor_class, psycopg.ClientCursor)
+    assert len(_inserts(captured)) == 1
+    # The connection's other cursors still bind on the client, as Django's do.
+    with connection.cursor() as cursor:
+        assert isinstance(cursor.cursor, psycopg.ClientCursor)
