@@ -21,7 +21,8 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,18 +40,32 @@ def triagers():
     ).distinct()
 
 
-def render_email(template: str, context: dict) -> tuple[str, str, str]:
-    """Render ``templates/emails/<template>_{subject.txt,body.txt,body.html}``."""
+_PARTS = ("subject.txt", "body.txt", "body.html")
+
+
+def render_email(
+    template: str, context: dict, *, found: dict | None = None
+) -> tuple[str, str, str]:
+    """Render ``templates/emails/<template>_{subject.txt,body.txt,body.html}``, the three
+    with one context. ``found``: the templates already found, by name, for a caller
+    that renders many e-mails at once (``notify_each``): finding a template costs about
+    a fifth of rendering a small one, and the sweep renders thousands."""
+    if found is None:
+        found = {}
+    if template not in found:
+        found[template] = [get_template(f"emails/{template}_{part}") for part in _PARTS]
+    parts = found[template]
     # Council staff sign in with their council account, provider staff with a password.
     user = context.get("user")
-    context = {
-        "how_to_sign_in": how_to_sign_in(user),
-        "can_sign_in": user is not None or can_sign_in_at_address(),
-        **context,
-    }
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-    text = render_to_string(f"emails/{template}_body.txt", context)
-    html = render_to_string(f"emails/{template}_body.html", context)
+    context = Context(
+        {
+            "how_to_sign_in": how_to_sign_in(user),
+            "can_sign_in": user is not None or can_sign_in_at_address(),
+            **context,
+        },
+        autoescape=parts[0].backend.engine.autoescape,
+    )
+    subject, text, html = (part.template.render(context) for part in parts)
     return " ".join(subject.split()), text, html
 
 
@@ -155,7 +170,9 @@ def notify(
     return told
 
 
-def _render_for(user, *, template, referral, context, url) -> tuple[str, str, str]:
+def _render_for(
+    user, *, template, referral, context, url, found: dict | None = None
+) -> tuple[str, str, str]:
     return render_email(
         template,
         {
@@ -165,6 +182,7 @@ def _render_for(user, *, template, referral, context, url) -> tuple[str, str, st
             "url": f"{settings.SITE_URL}{url}" if url else settings.SITE_URL,
             "service_name": settings.CIRS_SERVICE_NAME,
         },
+        found=found,
     )
 
 
@@ -237,6 +255,7 @@ def notify_each(notices: Sequence[Notice]) -> list[int]:
     # (notice index, outbox row or None, in-app notice or None), one per person told.
     planned: list[tuple[int, dict | None, dict | None]] = []
     keys: set[str] = set()
+    found: dict = {}  # each e-mail's templates, found once for all of them
     for index, notice in enumerate(notices):
         for user, address, who in _each_person(notice.recipients):
             dedupe_key = f"{notice.key}:{who}"[:200]
@@ -249,6 +268,7 @@ def notify_each(notices: Sequence[Notice]) -> list[int]:
                 referral=notice.referral,
                 context=notice.context,
                 url=notice.url,
+                found=found,
             )
             email = None
             if address:

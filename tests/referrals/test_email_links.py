@@ -47,8 +47,8 @@ def sent(monkeypatch) -> list[Sent]:
     record: list[Sent] = []
     real = notifications.render_email
 
-    def watch(template, context):
-        subject, text, html = real(template, context)
+    def watch(template, context, **found):
+        subject, text, html = real(template, context, **found)
         record.append(
             Sent(template, context.get("user"), context.get("referral"), context, text, html)
         )

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
 
+from accounts.signin_methods import how_to_sign_in
 from referrals.chasing import CHASE_RULES, KEY_DATE_TEMPLATE
 from referrals.notifications import render_email
 from reporting.evaluation import INVITATION_TEMPLATE
@@ -121,7 +123,18 @@ def test_every_e_mail_renders_as_one_subject_line_and_two_bodies(name, level):
         "summary_text": "Support came to a natural end.",
     }
     subject, text, html = render_email(name, context)
-    assert subject and "\n" not in subject and len(subject) <= 200
+    # Rendered as each of its templates rendered alone would be, and the same again
+    # with the templates found once for many e-mails (``notify_each``).
+    signing_in = {"how_to_sign_in": how_to_sign_in(context["user"]), "can_sign_in": True}
+    alone = [render_to_string(f"emails/{name}{part}", {**signing_in, **context}) for part in PARTS]
+    assert (subject, text, html) == (" ".join(alone[0].split()), alone[1], alone[2])
+    found: dict = {}
+    assert render_email(name, context, found=found) == (subject, text, html)
+    assert render_email(name, {**context, "level": level + 1}, found=found) == render_email(
+        name, {**context, "level": level + 1}
+    )
+    assert list(found) == [name]
+    assert "\n" not in subject and subject and len(subject) <= 200
     for body in (text, html):
         assert "https://cirs.example.org/" in body
         assert "{{" not in body and "{%" not in body
