@@ -24,6 +24,7 @@ from referrals.clocks import (
     add_working_hours,
     clock_status,
     deadline,
+    earlier_today,
     is_working_day,
     key_date_reminder_on,
     met_target,
@@ -446,3 +447,30 @@ def test_naive_datetime_raises() -> None:
 def test_negative_working_days_raise() -> None:
     with pytest.raises(ValueError, match="negative"):
         add_working_days(london(2026, 6, 8, 10), -1)
+
+
+@pytest.mark.parametrize(
+    "wall, delta, expected",
+    [
+        # Just after midnight: as far back as today began, never into yesterday, and
+        # never after now (the first second of a day is not yet 00:00:01).
+        ((2026, 12, 8, 0, 0, 0, 300000), {"minutes": 5}, (2026, 12, 8, 0, 0, 0, 0)),
+        ((2026, 12, 8, 0, 0, 0, 300000), {"hours": 3}, (2026, 12, 8, 0, 0, 0, 0)),
+        ((2026, 12, 8, 0, 5, 0, 0), {"minutes": 1}, (2026, 12, 8, 0, 4, 0, 0)),
+        ((2026, 12, 8, 0, 50, 0, 0), {"hours": 1}, (2026, 12, 8, 0, 0, 0, 0)),
+        # Later in the day: exactly that long ago.
+        ((2026, 12, 8, 14, 30, 0, 0), {"hours": 2}, (2026, 12, 8, 12, 30, 0, 0)),
+        # The day the clocks go forward (29 March 2026): today began at 00:00 GMT.
+        ((2026, 3, 29, 2, 30, 0, 0), {"hours": 3}, (2026, 3, 29, 0, 0, 0, 0)),
+    ],
+)
+def test_earlier_today_is_that_long_ago_but_never_yesterday_or_in_the_future(wall, delta, expected):
+    """``clocks.earlier_today``, which the demo data and the tests use for what is held
+    "earlier today", with time frozen: so it does not depend on how soon after midnight
+    a slow machine gets to it."""
+    now = datetime(*wall, tzinfo=LONDON)
+    with time_machine.travel(now, tick=False):
+        found = earlier_today(**delta)
+    assert found == datetime(*expected, tzinfo=LONDON)
+    assert found <= now
+    assert found.astimezone(LONDON).date() == now.date()
