@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import reverse
-
+from config.reversing import reverse_fixed
 from referrals import permissions as perms
 from referrals.selectors import own_support
 
@@ -18,7 +17,7 @@ class NavItem:
 
     @property
     def url(self) -> str:
-        return reverse(self.url_name)
+        return reverse_fixed(self.url_name)
 
 
 def navigation_for(user, *, has_own_support: bool | None = None) -> list[NavItem]:

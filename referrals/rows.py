@@ -16,9 +16,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.urls import reverse
 from django.utils.safestring import SafeData, SafeString, mark_safe
 
+from config.reversing import reverse_fixed
 from referrals import clocks
 from referrals.models import Referral
 
@@ -29,10 +29,12 @@ _MARKER = 918273645
 
 
 def url_for_each(name: str) -> Callable[[int], SafeString]:
-    """``reverse(name, args=[pk])`` for many pks: reversed once, then a prefix + pk.
-    Escaped for HTML once (the prefix and the end), so a row's links are not escaped
-    again for each row."""
-    head, tail = (html.escape(part) for part in reverse(name, args=[_MARKER]).split(str(_MARKER)))
+    """``reverse(name, args=[pk])`` for many pks: reversed once (and kept,
+    config/reversing.py), then a prefix + pk. Escaped for HTML once (the prefix and the
+    end), so a row's links are not escaped again for each row."""
+    head, tail = (
+        html.escape(part) for part in reverse_fixed(name, args=(_MARKER,)).split(str(_MARKER))
+    )
     return lambda pk: SafeString(f"{head}{int(pk)}{tail}")
 
 

@@ -40,5 +40,5 @@ CIRS_MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["all"])
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.StaticStorage"},
 }
