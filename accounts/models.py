@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.validators import validate_name
+from config.writes import insert_new
 
 audit_stream = logging.getLogger("cirs.audit")
 
@@ -104,7 +105,12 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("The audit log is append-only.")
-        super().save(*args, **kwargs)
+        if args or kwargs:
+            super().save(*args, **kwargs)
+        else:
+            # Every page that shows referrals writes one: its INSERT is written once
+            # (config/writes.py), not built again by the ORM for each page.
+            insert_new(self)
         # The same row, streamed: logger "cirs.audit" goes to the JSON console log and,
         # with LOG_SYSLOG_ADDRESS set, to syslog, so a copy lives outside the database.
         audit_stream.info(
