@@ -222,7 +222,12 @@ def _shaper(queryset: QuerySet, compiler, using: str) -> Callable:
     iterable = queryset._iterable_class
     if iterable is ValuesIterable:
         query = queryset.query
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        # As Django's ValuesIterable: the columns in the order values() named them
+        # (an annotation may come before a field), else extras, fields, annotations.
+        if query.selected:
+            names = list(query.selected)
+        else:
+            names = [*query.extra_select, *query.values_select, *query.annotation_select]
         return lambda row: dict(zip(names, row, strict=True))
     if iterable is ValuesListIterable:
         return tuple

@@ -44,6 +44,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.prepared import Prepared
 from referrals import clocks, sla
 from referrals.models import ExitPathway, Referral, StoppedClock, TherapySession
 from reporting.models import EvaluationResponse
@@ -126,6 +127,18 @@ def _span(slots: list[Period], name: str) -> Q:
     return Q(**{f"{name}__gte": slots[0].start_at, f"{name}__lt": slots[-1].end_at})
 
 
+def _written_once(build):
+    """``build``'s rows with its SQL written once for each period, split or choice
+    (``config.prepared.Prepared``, its ``shape``): the dashboard is asked again and
+    again for the same quarter, and the ORM took longer to write these queries (about
+    3 ms each on a slow host: a condition per part, a count per rating) than the
+    database took to answer most of them. ``build`` takes the shape (periods, days,
+    choices: anything hashable) and returns the queryset; its rows come back as the
+    queryset gives them (dicts, for these ``values()`` queries)."""
+    prepared = Prepared(build, kinds=())
+    return lambda *shape: prepared(shape=shape)
+
+
 def referrals_in(period: Period) -> int:
     """Referrals first submitted in the period (one COUNT query): how large a report
     for the period is, to decide whether to build its PDF in the background."""
@@ -135,17 +148,22 @@ def referrals_in(period: Period) -> int:
 def _referrals(slots: list[Period]) -> list[dict[str, dict[str, int]]]:
     """Referrals by the date they were first submitted (a resubmission after a request
     for more information is the same referral, counted once), by team and kind."""
-    rows = (
+    rows = _referral_counts(tuple(slots))
+    by_team: list[dict[str, Counter]] = [defaultdict(Counter) for _ in slots]
+    for row in rows:  # one row per part, team and kind: never per referral
+        by_team[row["slot"]][row["incident__team__name"]][row["kind"]] = row["n"]
+    return [{team: {k.value: c[k] for k in KINDS} for team, c in part.items()} for part in by_team]
+
+
+@_written_once
+def _referral_counts(slots: tuple[Period, ...]):
+    return (
         Referral.objects.filter(_span(slots, "first_submitted_at"))
         .annotate(slot=_slot("first_submitted_at", slots))
         .values("slot", "incident__team__name", "kind")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    by_team: list[dict[str, Counter]] = [defaultdict(Counter) for _ in slots]
-    for row in rows:  # one row per part, team and kind: never per referral
-        by_team[row["slot"]][row["incident__team__name"]][row["kind"]] = row["n"]
-    return [{team: {k.value: c[k] for k in KINDS} for team, c in part.items()} for part in by_team]
 
 
 PerTherapist = tuple[dict[str, int], dict[str, int]]
@@ -166,6 +184,16 @@ def _per_therapist(slots: list[Period], *, with_parts: bool) -> list[PerTherapis
     therapist, from the sessions held (attended): for the whole period, then (with
     ``with_parts``) for each part. Distinct counts do not add up across parts, so each
     part has its own ``COUNT(DISTINCT)``, all in one query grouped by therapist."""
+    rows = _therapist_counts(tuple(slots), with_parts)  # one row per therapist
+    result = [_ranked(rows, "staff", "incidents")]
+    for index in range(len(slots)) if with_parts else []:
+        held = [row for row in rows if row[f"sessions_{index}"]]
+        result.append(_ranked(held, f"staff_{index}", f"incidents_{index}"))
+    return result
+
+
+@_written_once
+def _therapist_counts(slots: tuple[Period, ...], with_parts: bool):
     individual = Q(kind=TherapySession.Kind.INDIVIDUAL)
     aggregates = {
         "staff": Count("referral_id", distinct=True, filter=individual),
@@ -179,7 +207,7 @@ def _per_therapist(slots: list[Period], *, with_parts: bool) -> list[PerTherapis
             f"incidents_{index}": Count("referral__incident_id", distinct=True, filter=here),
             f"sessions_{index}": Count("pk", filter=here),
         }
-    rows = list(
+    return (
         TherapySession.objects.filter(
             _span(slots, "held_at"), attendance=TherapySession.Attendance.ATTENDED
         )
@@ -188,16 +216,19 @@ def _per_therapist(slots: list[Period], *, with_parts: bool) -> list[PerTherapis
         .values("who")
         .annotate(**aggregates)
         .order_by()
-    )  # one row per therapist
-    result = [_ranked(rows, "staff", "incidents")]
-    for index, _ in picks:
-        held = [row for row in rows if row[f"sessions_{index}"]]
-        result.append(_ranked(held, f"staff_{index}", f"incidents_{index}"))
-    return result
+    )
 
 
 def _group_sessions(slots: list[Period]) -> list[tuple[int, int]]:
-    rows = (
+    result = [(0, 0)] * len(slots)
+    for row in _group_counts(tuple(slots)):
+        result[row["slot"]] = (row["sessions"], row["people"])
+    return result
+
+
+@_written_once
+def _group_counts(slots: tuple[Period, ...]):
+    return (
         TherapySession.objects.filter(
             _span(slots, "held_at"),
             attendance=TherapySession.Attendance.ATTENDED,
@@ -208,13 +239,18 @@ def _group_sessions(slots: list[Period]) -> list[tuple[int, int]]:
         .annotate(sessions=Count("pk"), people=Coalesce(Sum("attendees"), 0))
         .order_by()
     )
-    result = [(0, 0)] * len(slots)
-    for row in rows:
-        result[row["slot"]] = (row["sessions"], row["people"])
-    return result
 
 
 def _length_of_support(slots: list[Period]) -> list[dict[int, int]]:
+    most = settings.CIRS_MAX_SESSIONS + settings.CIRS_MAX_EXCEPTIONAL_SESSIONS
+    result = [dict.fromkeys(range(most + 1), 0) for _ in slots]
+    for row in _lengths(tuple(slots)):
+        result[row["slot"]][row["sessions"]] = row["n"]
+    return result
+
+
+@_written_once
+def _lengths(slots: tuple[Period, ...]):
     attended = (
         TherapySession.objects.filter(
             referral=OuterRef("pk"),
@@ -226,7 +262,7 @@ def _length_of_support(slots: list[Period]) -> list[dict[int, int]]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    rows = (
+    return (
         Referral.objects.filter(
             _span(slots, "closed_at"),
             state=Referral.State.CLOSED,
@@ -240,16 +276,19 @@ def _length_of_support(slots: list[Period]) -> list[dict[int, int]]:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    most = settings.CIRS_MAX_SESSIONS + settings.CIRS_MAX_EXCEPTIONAL_SESSIONS
-    result = [dict.fromkeys(range(most + 1), 0) for _ in slots]
-    for row in rows:
-        result[row["slot"]][row["sessions"]] = row["n"]
-    return result
 
 
 def _active_at(days: list[date]) -> dict[date, int]:
     """Cases in support at the end of each day: allocated by then, and neither closed
     nor withdrawn by then. One query for every day asked."""
+    rows = _active_counts(tuple(days))
+    # One row, or none when there are no referrals at all.
+    result = rows[0] if rows else {}
+    return {day: result.get(f"at_{i}", 0) for i, day in enumerate(days)}
+
+
+@_written_once
+def _active_counts(days: tuple[date, ...]):
     counts = {}
     for index, day in enumerate(days):
         moment = local_midnight(day + timedelta(days=1))
@@ -259,11 +298,23 @@ def _active_at(days: list[date]) -> dict[date, int]:
             & (Q(closed_at__isnull=True) | Q(closed_at__gt=moment))
             & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=moment)),
         )
-    result = Referral.objects.aggregate(**counts)
-    return {day: result[f"at_{i}"] for i, day in enumerate(days)}
+    # Every referral in one group: ``aggregate()``, as a queryset.
+    return (
+        Referral.objects.order_by()
+        .annotate(_all=Value(1))
+        .values("_all")
+        .annotate(**counts)
+        .values(*counts)
+    )
 
 
 def _exit_pathways(slots: list[Period]) -> list[list[tuple[str, int]]]:
+    rows = _pathway_counts(tuple(slots))
+    return [[(row["label"], row[f"s{i}"]) for row in rows] for i in range(len(slots))]
+
+
+@_written_once
+def _pathway_counts(slots: tuple[Period, ...]):
     def closed_in(slot: Period) -> Q:
         return Q(
             summaries__referral__closed_at__gte=slot.start_at,
@@ -272,28 +323,11 @@ def _exit_pathways(slots: list[Period]) -> list[list[tuple[str, int]]]:
         )
 
     counts = {f"s{i}": Count("summaries", filter=closed_in(s)) for i, s in enumerate(slots)}
-    rows = list(
-        ExitPathway.objects.annotate(**counts).order_by("order", "pk").values("label", *counts)
-    )
-    return [[(row["label"], row[f"s{i}"]) for row in rows] for i in range(len(slots))]
+    return ExitPathway.objects.annotate(**counts).order_by("order", "pk").values("label", *counts)
 
 
 def _evaluation(slots: list[Period]) -> list[EvaluationSummary]:
-    # Ratings only: the free comment is never read here (it could identify someone).
-    aggregates = {
-        "responses": Count("pk"),
-        "recommend": Count("pk", filter=Q(would_recommend=True)),
-        **{f"timely_{r}": Count("pk", filter=Q(timely=r)) for r in RATINGS},
-        **{f"helpful_{r}": Count("pk", filter=Q(helpful=r)) for r in RATINGS},
-    }
-    rows = (
-        EvaluationResponse.objects.filter(_span(slots, "submitted_at"))
-        .annotate(slot=_slot("submitted_at", slots))
-        .values("slot")
-        .annotate(**aggregates)
-        .order_by()
-    )
-    by_slot = {row["slot"]: row for row in rows}
+    by_slot = {row["slot"]: row for row in _answer_counts(tuple(slots))}
     result = []
     for index in range(len(slots)):
         row = by_slot.get(index, {})
@@ -306,6 +340,24 @@ def _evaluation(slots: list[Period]) -> list[EvaluationSummary]:
             )
         )
     return result
+
+
+@_written_once
+def _answer_counts(slots: tuple[Period, ...]):
+    # Ratings only: the free comment is never read here (it could identify someone).
+    aggregates = {
+        "responses": Count("pk"),
+        "recommend": Count("pk", filter=Q(would_recommend=True)),
+        **{f"timely_{r}": Count("pk", filter=Q(timely=r)) for r in RATINGS},
+        **{f"helpful_{r}": Count("pk", filter=Q(helpful=r)) for r in RATINGS},
+    }
+    return (
+        EvaluationResponse.objects.filter(_span(slots, "submitted_at"))
+        .annotate(slot=_slot("submitted_at", slots))
+        .values("slot")
+        .annotate(**aggregates)
+        .order_by()
+    )
 
 
 # --- Response times: the stopped clocks stored by referrals/chasing/stopped.py ------
@@ -328,7 +380,17 @@ def _clock_counts(slots: list[Period]) -> dict[str, list[dict[str, int]]]:
     """For each clock of ``sla.LABELS`` and each part: how many stopped in it, how many
     on or before their limit (``met``) and their target (``target_met``). One GROUP BY
     over the stored rows (``StoppedClock``): one row per clock and part comes back."""
-    rows = (
+    empty = {"stopped": 0, "met": 0, "target_met": 0}
+    counts = {clock: [dict(empty) for _ in slots] for clock in sla.LABELS}
+    for row in _stopped_counts(tuple(slots)):  # one row per clock and part
+        if row["clock"] in counts:
+            counts[row["clock"]][row["slot"]] = {key: row[key] for key in empty}
+    return counts
+
+
+@_written_once
+def _stopped_counts(slots: tuple[Period, ...]):
+    return (
         StoppedClock.objects.filter(_span(slots, "stopped_at"), _not_held(slots))
         .annotate(slot=_slot("stopped_at", slots))
         .values("clock", "slot")
@@ -339,12 +401,6 @@ def _clock_counts(slots: list[Period]) -> dict[str, list[dict[str, int]]]:
         )
         .order_by()
     )
-    empty = {"stopped": 0, "met": 0, "target_met": 0}
-    counts = {clock: [dict(empty) for _ in slots] for clock in sla.LABELS}
-    for row in rows:  # one row per clock and part: never per referral
-        if row["clock"] in counts:
-            counts[row["clock"]][row["slot"]] = {key: row[key] for key in empty}
-    return counts
 
 
 def _first_meetings(counts) -> list[tuple[int, int]]:

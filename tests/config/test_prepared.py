@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Value
+from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -183,3 +184,44 @@ def test_a_list_page_s_rows_statement_is_short_enough_for_psycopg_to_keep(flow, 
     for sql in statements:
         assert len(sql) <= MAX_CACHED_STATEMENT_LENGTH
         assert sql.count("%s") <= MAX_CACHED_STATEMENT_PARAMS
+
+
+def test_values_rows_name_their_columns_in_the_order_values_named_them():
+    # An annotation named before a field in values(): Django 5.2 puts it first in the
+    # SELECT, and a row must still say which column is which (as ValuesIterable does).
+    UserFactory(username="ann", first_name="Ann")
+    UserFactory(username="bob", first_name="Bob")
+
+    def build(name):
+        return (
+            User.objects.filter(username__gt=name)
+            .annotate(shouted=Upper("first_name"), n=Value(7))
+            .values("shouted", "username", "n")
+            .order_by("username")
+        )
+
+    kept = Prepared(build, kinds=(str,))
+    assert kept("a") == list(build("a"))
+    assert kept("a") == [
+        {"shouted": "ANN", "username": "ann", "n": 7},
+        {"shouted": "BOB", "username": "bob", "n": 7},
+    ]
+
+
+def test_a_statement_without_values_is_written_once_per_shape():
+    UserFactory(username="ann", first_name="Ann")
+    written = []
+
+    def build(names):
+        written.append(names)
+        return User.objects.filter(username__in=names).values_list("first_name")
+
+    kept = Prepared(build, kinds=())
+    assert kept(shape=(("ann", "bob"),)) == [("Ann",)]
+    assert kept(shape=(("ann", "bob"),)) == [("Ann",)]
+    UserFactory(username="bob", first_name="Bob")
+    # The SQL is kept, not the answer: the new row is read.
+    assert sorted(kept(shape=(("ann", "bob"),))) == [("Ann",), ("Bob",)]
+    assert kept(shape=(("bob",),)) == [("Bob",)]
+    # Two builds a shape, to compare (see Prepared): written for each shape once.
+    assert written == [("ann", "bob"), ("ann", "bob"), ("bob",), ("bob",)]
