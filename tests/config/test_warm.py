@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gc
+from datetime import date
 from pathlib import Path
 
 from celery.signals import worker_init
@@ -49,3 +50,20 @@ def test_what_a_process_loaded_is_set_aside_from_the_garbage_collector():
         assert len(gc.get_objects(generation=2)) < frozen
     finally:
         gc.unfreeze()
+
+
+def test_warm_reads_this_years_and_next_years_bank_holidays(monkeypatch):
+    from referrals import clocks
+
+    clocks._bank_holidays.cache_clear()
+    today = date(2026, 12, 12)
+    monkeypatch.setattr(config.warm.timezone, "localdate", lambda: today)
+
+    warm(freeze=False)
+
+    read = clocks._bank_holidays.cache_info()
+    assert read.currsize == 2
+    # A deadline counted from December into January finds both years already read.
+    assert not clocks.is_working_day(date(2026, 12, 25))
+    assert not clocks.is_working_day(date(2027, 1, 1))
+    assert clocks._bank_holidays.cache_info().misses == read.misses

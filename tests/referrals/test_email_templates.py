@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 
 from accounts.signin_methods import how_to_sign_in
 from referrals.chasing import CHASE_RULES, KEY_DATE_TEMPLATE
-from referrals.notifications import render_email
+from referrals.notifications import FRAME_READS, render_email
 from reporting.evaluation import INVITATION_TEMPLATE
 
 ROOT = Path(settings.BASE_DIR)
@@ -112,6 +112,17 @@ def _written_into_the_frame(name: str):
         r"{{ email_body }}({#.*?#})?", lambda _: re.sub(r"{% load [^%]*%}", "", body), frame
     )
     return engines["django"].from_string(source)
+
+
+def test_the_frame_reads_only_its_footers_words():
+    # render_email keeps the frame drawn for each set of FRAME_READS: it must read
+    # nothing else, or an e-mail would show another's words.
+    frame = (EMAILS / "base_email.html").read_text()
+    tags = re.findall(r"{{(.*?)}}|{%(.*?)%}", frame)
+    read = re.sub(r"\"[^\"]*\"|'[^']*'", "", " ".join(a or b for a, b in tags))  # not the words
+    words = set(re.findall(r"[A-Za-z_][\w.]*", read))
+    names = {word.split(".")[0] for word in words} - {"if", "endif", "default"}
+    assert names <= {*FRAME_READS, "email_body"}, names - {*FRAME_READS, "email_body"}
 
 
 def test_every_html_body_is_set_in_the_one_frame():
