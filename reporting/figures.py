@@ -136,7 +136,12 @@ def _written_once(build):
     choices: anything hashable) and returns the queryset; its rows come back as the
     queryset gives them (dicts, for these ``values()`` queries)."""
     prepared = Prepared(build, kinds=())
-    return lambda *shape: prepared(shape=shape)
+
+    def rows(*shape):
+        return prepared(shape=shape)
+
+    rows.prepared = prepared
+    return rows
 
 
 def referrals_in(period: Period) -> int:
