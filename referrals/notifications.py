@@ -43,7 +43,7 @@ def triagers():
 
 
 _PARTS = ("subject.txt", "body.txt", "body.html")
-# Every HTML e-mail's frame: the greeting's page, the thanks and the footer.
+# Every HTML e-mail's frame: the page around its body, the thanks and the footer.
 LAYOUT = "emails/base_email.html"
 
 
