@@ -37,7 +37,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
 from django.db.models.lookups import In
 from django.db.models.query import (
     ModelIterable,
@@ -96,6 +96,14 @@ def _forms(kind, value, ops) -> list[tuple[object, Callable]]:
             ),
         ]
     return [(value, lambda v: v)]
+
+
+def one_group(queryset: QuerySet) -> QuerySet:
+    """Every row of ``queryset`` in one group, to annotate with aggregates over all of
+    it: ``aggregate()`` as a queryset, which a statement of its own (a subquery) or a
+    ``Prepared`` read can hold. No row at all gives no group, where ``aggregate()``
+    would give one row of zeros."""
+    return queryset.order_by().annotate(_all=Value(1)).values("_all")
 
 
 class AnyOf(In):

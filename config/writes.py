@@ -40,7 +40,7 @@ def _insert_statement(model, using: str) -> tuple:
         holes = ", ".join(["%s"] * len(fields))
         # Names from the model's meta, quoted; the values are parameters.
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({holes})"  # noqa: S608
-        returns = meta.auto_field is not None and connection.features.can_return_columns_from_insert
+        returns = connection.features.can_return_columns_from_insert
         if returns:
             sql += f" RETURNING {quote(meta.auto_field.column)}"
         kept = _kept[key] = (sql, fields, returns)
@@ -51,6 +51,9 @@ def insert_new(obj, *, using: str | None = None) -> None:
     """``obj.save()`` for a new row (its primary key made by the database): one INSERT,
     the primary key read back, the instance marked saved."""
     model = type(obj)
+    if model._meta.auto_field is None or model._meta.parents:
+        # A key the caller chooses, or a parent model's table, is Model.save's to write.
+        raise ValueError(f"insert_new writes one table with a database-made key, not {model}")
     if obj.pk is not None:
         raise ValueError("insert_new is for a new row: this one has its primary key")
     using = using or router.db_for_write(model, instance=obj)
@@ -62,14 +65,13 @@ def insert_new(obj, *, using: str | None = None) -> None:
     # As the ORM: an error inside an atomic block marks it for rollback.
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if model._meta.auto_field is not None:
-            if returns:
-                pk = cursor.fetchone()[0]
-            else:
-                pk = connection.ops.last_insert_id(
-                    cursor, model._meta.db_table, model._meta.auto_field.column
-                )
-            setattr(obj, model._meta.auto_field.attname, pk)
+        if returns:
+            pk = cursor.fetchone()[0]
+        else:
+            pk = connection.ops.last_insert_id(
+                cursor, model._meta.db_table, model._meta.auto_field.column
+            )
+    setattr(obj, model._meta.auto_field.attname, pk)
     obj._state.adding = False
     obj._state.db = using
     post_save.send(

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Count, QuerySet, Subquery, Value, Window
+from django.db.models import Count, QuerySet, Subquery, Window
 from django.http import HttpRequest
 
-from config.prepared import IDS, MOMENT, Prepared
+from config.prepared import IDS, MOMENT, Prepared, one_group
 from referrals.selectors import queue_of, queue_rows, stand_in
 
 PER_PAGE = 50
@@ -103,7 +103,7 @@ class Listing:
         *values, roles, start, per_page = values_and_shape
         items = self.items(stand_in(user_id, roles), *values)
         if self.count_apart:
-            total = items.order_by().annotate(_all=Value(1)).values("_all").annotate(n=Count("*"))
+            total = one_group(items).annotate(n=Count("*"))
             counted = items.annotate(_page_total=Subquery(total.values("n")))
         else:
             counted = items.annotate(_page_total=Window(Count("*")))

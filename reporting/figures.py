@@ -44,7 +44,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from config.prepared import Prepared
+from config.prepared import Prepared, one_group
 from referrals import clocks, sla
 from referrals.models import ExitPathway, Referral, StoppedClock, TherapySession
 from reporting.models import EvaluationResponse
@@ -134,11 +134,13 @@ def _written_once(build):
     3 ms each on a slow host: a condition per part, a count per rating) than the
     database took to answer most of them. ``build`` takes the shape (periods, days,
     choices: anything hashable) and returns the queryset; its rows come back as the
-    queryset gives them (dicts, for these ``values()`` queries)."""
-    prepared = Prepared(build, kinds=())
+    queryset gives them (dicts, for these ``values()`` queries). A period's bounds are
+    its days' midnights in the service's time zone, written into the SQL, so the zone
+    is part of what chooses the statement."""
+    prepared = Prepared(lambda *shape: build(*shape[:-1]), kinds=())
 
     def rows(*shape):
-        return prepared(shape=shape)
+        return prepared(shape=(*shape, settings.TIME_ZONE))
 
     rows.prepared = prepared
     return rows
@@ -303,14 +305,7 @@ def _active_counts(days: tuple[date, ...]):
             & (Q(closed_at__isnull=True) | Q(closed_at__gt=moment))
             & (Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=moment)),
         )
-    # Every referral in one group: ``aggregate()``, as a queryset.
-    return (
-        Referral.objects.order_by()
-        .annotate(_all=Value(1))
-        .values("_all")
-        .annotate(**counts)
-        .values(*counts)
-    )
+    return one_group(Referral.objects.all()).annotate(**counts).values(*counts)
 
 
 def _exit_pathways(slots: list[Period]) -> list[list[tuple[str, int]]]:

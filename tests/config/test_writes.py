@@ -94,6 +94,10 @@ def test_what_save_refuses_is_refused(manager):
         writes.insert_new(saved)
     with pytest.raises(PermissionError):
         saved.save()  # the audit log is append-only
+    from django.contrib.sessions.models import Session as KeyChosenByCaller
+
+    with pytest.raises(ValueError, match="database-made key"):
+        writes.insert_new(KeyChosenByCaller(session_data="x", expire_date=timezone.now()))
     never_saved = User(username="not-saved")
     with pytest.raises(ValueError, match="unsaved related object"):
         writes.insert_new(_event(never_saved))

@@ -72,3 +72,17 @@ def test_each_period_and_split_has_its_own_statements(quarter):
     assert split.staff_supported == whole.staff_supported
     assert split.parts[1].referrals == may.referrals
     assert split.parts[1].staff_supported == may.staff_supported
+
+
+def test_a_statement_kept_in_one_time_zone_is_not_used_in_another(quarter, settings):
+    # A period's bounds are its days' midnights in the service's time zone. B, sent at
+    # 00:30 on 1 April (BST), is in the first quarter in London and not in UTC.
+    now = london(2026, 7, 1, 9, 0)
+    in_london = monitoring_figures(Q1, now=now)
+    settings.TIME_ZONE = "UTC"
+    kept_elsewhere = monitoring_figures(Q1, now=now)
+    _forget_what_was_written()
+    afresh = monitoring_figures(Q1, now=now)
+
+    assert kept_elsewhere == afresh
+    assert afresh.referrals_total == in_london.referrals_total - 1
